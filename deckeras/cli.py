@@ -1,0 +1,241 @@
+"""Command line: ``main.py`` / ``deckeras`` (one method, one data set) and
+``run_exp.py`` (see ``experiment.py``).
+
+A user mistake ends with one line on stderr and exit code 2, never a
+traceback; nothing is written before the inputs have been checked.
+"""
+import argparse
+import os
+import sys
+import time
+
+USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+# flag -> estimator parameter, for the flags that map one to one
+PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "lr": "lr",
+               "batch_size": "batch_size", "maxiter": "maxiter",
+               "update_interval": "update_interval", "tol": "tol", "gamma": "gamma",
+               "alpha": "alpha", "lamda": "lamda", "init_count": "init_count",
+               "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
+               "momentum": "momentum", "embedding_dim": "embedding_dim"}
+DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
+
+
+def add_common_flags(p):
+    """Flags shared by main.py and run_exp.py; every default is None so that
+    only the flags a user gives override the method's settings."""
+    p.add_argument("--pretrain-epochs", type=int, help="autoencoder pretraining epochs")
+    p.add_argument("--pretrained-weights", help="autoencoder weights (.h5): skip pretraining")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], help="clustering-phase optimizer")
+    p.add_argument("--lr", type=float, help="clustering-phase learning rate")
+    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    p.add_argument("--pretrain-optimizer", choices=["sgd", "adam"])
+    p.add_argument("--pretrain-lr", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--maxiter", type=_int_like, help="maximum clustering iterations")
+    p.add_argument("--update-interval", "-i", type=int, help="iterations between target updates")
+    p.add_argument("--tol", type=float, help="stop when the fraction of changed labels is below this")
+    p.add_argument("--gamma", type=float, help="(I)DEC: weight of the clustering term")
+    p.add_argument("--alpha", type=float, help="DEC: Student's t degrees of freedom")
+    p.add_argument("--lamda", type=float, help="DCN: weight of the k-means term")
+    p.add_argument("--init-count", type=float, help="DCN: starting count of each centre")
+    p.add_argument("--embedding-dim", type=int)
+    p.add_argument("--aug-pretrain", action="store_true", default=None,
+                   help="pretrain on augmented data (implied by -DA methods)")
+    p.add_argument("--aug-cluster", action="store_true", default=None,
+                   help="cluster with augmentation (implied by -DA methods)")
+    p.add_argument("--n-clusters", type=int, help="default: the data set's number of classes")
+    p.add_argument("--data-dir", help="where named data sets live (default $DECKERAS_DATA or ./data)")
+    p.add_argument("--verbose", "-v", type=int, default=1, help="0 silences progress")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage is in --help)."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def main_parser():
+    from .methods import METHODS
+    p = Parser(
+        prog="main.py", description="Train or test one deep clustering method on one data set.",
+        epilog="Example: python main.py --method FcDEC --dataset digits")
+    p.add_argument("--method", default="FcDEC", choices=METHODS, metavar="METHOD",
+                   help="one of: " + ", ".join(METHODS))
+    p.add_argument("--dataset", default="mnist",
+                   help="mnist, mnist-test, fmnist, usps, reuters10k, stl, digits, synthetic, "
+                        "or a path to .npy/.npz/.csv/.h5")
+    p.add_argument("--save-dir", "-d", help="output folder (default results/<method>-<dataset>)")
+    p.add_argument("--testing", "-t", action="store_true", help="test saved weights, no training")
+    p.add_argument("--weights", "-w", help="weights to test (default <save-dir>/model_final.h5)")
+    p.add_argument("--seed", type=int, help="random seed (default: drawn, recorded in config.json)")
+    add_common_flags(p)
+    return p
+
+
+def _int_like(s):
+    return int(float(s))   # DEC-DA passes 2e4
+
+
+def resolve_params(method, dataset, args, n_clusters, seed):
+    """The method's settings for ``dataset`` with every given flag applied."""
+    from .methods import method_family, method_params
+    family = method_family(method)
+    params = method_params(method, dataset)
+    for flag, name in PARAM_FLAGS.items():
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if (family == "dcn" and flag in DEC_ONLY) or (family == "dec" and flag in DCN_ONLY):
+            raise ValueError(f"--{flag.replace('_', '-')} does not apply to {method}")
+        params[name] = value
+    if getattr(args, "aug_pretrain", None):
+        params["aug_pretrain"] = True
+    if getattr(args, "aug_cluster", None):
+        params["augment"] = True
+    if family == "dec" and args.gamma is not None and "keep_decoder" not in params:
+        params["keep_decoder"] = args.gamma > 0
+    params.update(n_clusters=n_clusters, random_state=seed, verbose=args.verbose)
+    return params
+
+
+def load_for(method, dataset, params, data_dir=None):
+    """Load ``dataset`` shaped for ``method`` (images when needed)."""
+    import numpy as np
+    from .datasets import dataset_info, load_dataset
+    x, y = load_dataset(dataset, data_dir=data_dir)
+    k = params.get("n_clusters")
+    if k is None:
+        info = dataset_info(dataset)
+        if info:
+            k = info[0]
+        elif y is not None:
+            k = int(len(np.unique(y)))
+        else:
+            raise ValueError(f"{dataset} has no labels: give --n-clusters")
+    if params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain"):
+        try:
+            x, _ = load_dataset(dataset, image=True, data_dir=data_dir)
+        except ValueError as e:
+            raise ValueError(f"{method} needs image data: {e}") from None
+    return x, y, k
+
+
+def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
+    """Train ``method`` on ``dataset`` and write every output into ``save_dir``.
+
+    Returns the summary dict. Inputs are checked before anything is written.
+    """
+    import numpy as np
+    from . import __version__, metrics
+    from .io import read_json, write_csv, write_json
+    from .methods import make_method
+
+    t_start = time.time()
+    params = resolve_params(method, dataset, args, args.n_clusters, seed)
+    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
+    model = make_method(method, dataset, **params)
+    model._prepare(x, y)                 # validates shapes, n_clusters, parameters
+    cfg_path = os.path.join(save_dir, "config.json")
+    ae_path = os.path.join(save_dir, "ae_weights.h5")
+    if pretrained_weights is None and os.path.isfile(ae_path) and os.path.isfile(cfg_path):
+        old = read_json(cfg_path)        # resume: reuse a finished pretraining
+        same = {k: old.get("params", {}).get(k) == model.get_params().get(k)
+                for k in ("arch", "dims", "filters", "embedding_dim", "pretrain_epochs",
+                          "pretrain_optimizer", "pretrain_lr", "aug_pretrain", "random_state")}
+        if all(same.values()) and old.get("dataset") == dataset:
+            pretrained_weights = ae_path
+            if args.verbose:
+                print(f"resuming: reusing the pretrained autoencoder in {ae_path}")
+    if pretrained_weights:
+        model.load_pretrained(x, pretrained_weights)
+    import keras
+    import tensorflow as tf
+    config = {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
+              "input_shape": list(np.asarray(x).shape[1:]) if model.arch == "conv"
+              else [int(np.prod(x.shape[1:]))],
+              "image_shape": list(model.image_shape_) if model.image_shape_ else None,
+              "pretrained_weights": pretrained_weights,
+              "params": {k: v for k, v in model.get_params().items() if k not in ("save_dir", "verbose")},
+              "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
+                           "keras": keras.__version__, "numpy": np.__version__}}
+    os.makedirs(save_dir, exist_ok=True)
+    write_json(cfg_path, config)
+    model.set_params(save_dir=save_dir)
+    model.fit(x, y)
+    final = metrics.evaluate(y, model.labels_) if y is not None else {}
+    write_csv(os.path.join(save_dir, "labels.csv"),
+              [{"index": i, "label": int(l)} for i, l in enumerate(model.labels_)], ["index", "label"])
+    summary = {"method": method, "dataset": dataset, "seed": seed, **final,
+               "init": model.init_metrics_, "iterations": int(model.n_iter_),
+               "converged": bool(model.converged_),
+               "pretrain_s": round(model.pretrain_time_, 2), "cluster_s": round(model.cluster_time_, 2),
+               "total_s": round(time.time() - t_start, 2)}
+    write_json(os.path.join(save_dir, "summary.json"), summary)
+    return summary
+
+
+def test_one(method, dataset, args, weights):
+    """Rebuild ``method`` for ``dataset``, load ``weights`` and evaluate."""
+    from . import metrics
+    from .methods import make_method
+    params = resolve_params(method, dataset, args, args.n_clusters, args.seed)
+    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
+    model = make_method(method, dataset, **params)
+    model._prepare(x, y)
+    model.load(weights, tuple(x.shape[1:]), model.image_shape_)
+    labels = model.predict(x)
+    return (metrics.evaluate(y, labels) if y is not None else {}), labels
+
+
+def format_metrics(m):
+    return "  ".join(f"{k} {m[k]:.4f}" for k in ("acc", "nmi", "ari") if k in m)
+
+
+def guarded(fn):
+    """Run ``fn()``; turn user mistakes into one line on stderr and exit code 2."""
+    try:
+        return fn() or 0
+    except USER_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished files are kept; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+
+
+def quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    quiet_tensorflow()
+    args = main_parser().parse_args(argv)
+
+    def go():
+        import random
+        save_dir = args.save_dir or os.path.join("results", f"{args.method}-{os.path.basename(args.dataset)}")
+        if args.testing:
+            weights = args.weights or os.path.join(save_dir, "model_final.h5")
+            m, labels = test_one(args.method, args.dataset, args, weights)
+            print(f"{args.method} on {args.dataset} ({len(labels)} samples, weights {weights}): "
+                  + (format_metrics(m) or "no labels to score"))
+            return 0
+        if args.weights:
+            raise ValueError("--weights is for testing (-t); to skip pretraining use --pretrained-weights")
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 31)
+        s = run_one(args.method, args.dataset, args, save_dir, seed, args.pretrained_weights)
+        init = s.get("init") or {}
+        if init:
+            print(f"AE + k-means: {format_metrics(init)}")
+        print(f"{args.method} on {args.dataset}: {format_metrics(s) or 'done (no labels to score)'}"
+              f"  ({s['iterations']} iterations, {s['total_s']:.0f}s; outputs in {save_dir})")
+        return 0
+    return guarded(go)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

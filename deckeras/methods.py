@@ -1,0 +1,112 @@
+"""Method names -> a model plus the papers' settings for each data set.
+
+``make_method("FcDEC-DA", "mnist")`` returns a configured ``DEC``;
+``method_params`` returns the resolved settings as a dict, so the command
+line can show and override every one of them.
+
+Sources (ALGORITHMS.md): DEC-keras (``DEC``), IDEC's code (``IDEC``),
+DEC-DA's ``run_exp.py`` (the eight Fc/Conv methods), the official DCN code
+(``DCN``). Data sets without a paper setting (``digits``, ``synthetic``,
+user files) get settings measured here, sized for small data.
+"""
+import json
+import os
+
+__all__ = ["METHODS", "method_params", "make_method", "load_model", "method_family"]
+
+_DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
+          "ConvDEC": ("conv", False, False), "ConvIDEC": ("conv", True, False)}
+METHODS = (["DEC", "IDEC"]
+           + [m + s for s in ("", "-DA") for m in _DECDA]
+           + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
+
+PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
+DEC_UPDATE_INTERVAL = {"mnist": 140, "fmnist": 140}          # others: 30
+DEC_KERAS_PRETRAIN = {"mnist": (300, "sgd"), "fmnist": (300, "sgd"), "reuters10k": (50, "sgd"),
+                      "usps": (50, "adam"), "stl": (10, "adam"), "mnist-test": (300, "sgd")}
+VS_INIT_SETS = ("mnist", "mnist-test", "fmnist", "reuters10k")
+
+# Measured here on small data (bench/quality_digits.py): Adam pretraining
+# converges in far fewer steps than SGD(1.0) when an epoch is only a few batches.
+SMALL_DATA = {"pretrain_epochs": 300, "pretrain_optimizer": "adam", "update_interval": 30}
+
+
+def method_family(method):
+    """'dec' or 'dcn' for a method name; ValueError for an unknown one."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    return "dcn" if "DCN" in method else "dec"
+
+
+def method_params(method, dataset=None):
+    """The estimator parameters of ``method`` on ``dataset`` (a name or path).
+
+    Returns a dict of keyword arguments for ``DEC`` or ``DCN``.
+    """
+    family = method_family(method)
+    paper = dataset in PAPER_SETS
+    aug = method.endswith("-DA")
+    base = method[:-3] if aug else method
+    p = {"augment": aug, "aug_pretrain": aug, "batch_size": 256, "tol": 1e-3,
+         "maxiter": 20000,
+         "update_interval": DEC_UPDATE_INTERVAL.get(dataset, 30) if paper else SMALL_DATA["update_interval"]}
+    if family == "dcn":
+        p.update(arch="conv" if base.startswith("Conv") else "fc", lamda=1.0, init_count=100.0,
+                 optimizer="adam", lr=1e-4, update_interval=None, tol=0.0,
+                 pretrain_optimizer="sgd" if base == "DCN" else "adam",
+                 pretrain_epochs=300 if base == "DCN" else 500)
+    elif base in ("DEC", "IDEC"):
+        epochs, opt = DEC_KERAS_PRETRAIN.get(dataset, (300, "sgd"))
+        p.update(arch="fc", pretrain_epochs=epochs, pretrain_optimizer=opt,
+                 optimizer="sgd", lr=0.01)
+        if base == "IDEC":   # IDEC's code: SGD(0.1, 0.99); Adam on MNIST
+            p.update(gamma=0.1, keep_decoder=True, lr=0.1, momentum=0.99)
+            if dataset in ("mnist", "mnist-test"):
+                p.update(optimizer="adam", lr=1e-3)
+        if dataset == "reuters10k":
+            p["update_interval"] = 3 if base == "IDEC" else 20
+    else:                    # the DEC-DA methods
+        arch, idec, _ = _DECDA[base]
+        p.update(arch=arch, pretrain_epochs=500,
+                 pretrain_optimizer="adam" if arch == "conv" else "sgd")
+        if arch == "conv":
+            p.update(optimizer="adam", lr=1e-3)
+        else:
+            p.update(optimizer="sgd", lr=1.0 if idec else 0.01)
+        if idec:
+            p.update(gamma=0.1, keep_decoder=True)
+    if dataset in VS_INIT_SETS or not paper:
+        p["init"] = None                      # DEC's VarianceScaling(1/3)
+    else:
+        p["init"] = "glorot_uniform"
+    if not paper:
+        p.update(pretrain_epochs=SMALL_DATA["pretrain_epochs"],
+                 pretrain_optimizer=SMALL_DATA["pretrain_optimizer"])
+    return p
+
+
+def make_method(method, dataset=None, **overrides):
+    """A configured, unfitted estimator for ``method`` on ``dataset``."""
+    from .models import DCN, DEC
+    params = method_params(method, dataset)
+    params.update(overrides)
+    cls = DCN if method_family(method) == "dcn" else DEC
+    return cls(**params)
+
+
+def load_model(path):
+    """Load a model saved by ``main.py`` for inference.
+
+    ``path`` is a run's ``--save-dir`` or a weights file inside one; the
+    method, data shape and settings are read from the ``config.json`` beside it.
+    """
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    weights = os.path.join(folder, "model_final.h5") if os.path.isdir(path) else path
+    cfg_path = os.path.join(folder, "config.json")
+    if not os.path.isfile(cfg_path):
+        raise FileNotFoundError(f"no config.json beside {weights}: pass the --save-dir of a main.py run")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    model = make_method(cfg["method"], cfg["dataset"], **cfg["params"])
+    return model.load(weights, tuple(cfg["input_shape"]),
+                      tuple(cfg["image_shape"]) if cfg.get("image_shape") else None)

@@ -1,0 +1,84 @@
+"""Clustering metrics: Hungarian accuracy, NMI and ARI.
+
+None of these import TensorFlow, so they are cheap to use on their own.
+"""
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+__all__ = ["acc", "nmi", "ari", "evaluate", "confusion"]
+
+
+def _labels(y, name):
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of labels, got shape {y.shape}")
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError(f"{name} must hold integer labels")
+        y = y.astype(np.int64)
+    return y
+
+
+def _pair(y_true, y_pred):
+    y_true = _labels(y_true, "y_true")
+    y_pred = _labels(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred differ in length ({y_true.size} vs {y_pred.size})")
+    return y_true, y_pred
+
+
+def confusion(y_true, y_pred):
+    """Count matrix ``w[i, j]`` = #samples in cluster ``i`` with class ``j``.
+
+    Rows index the distinct predicted clusters and columns the distinct
+    classes, each in sorted order, so the shapes may differ (K != C).
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    _, ti = np.unique(y_true, return_inverse=True)
+    _, pi = np.unique(y_pred, return_inverse=True)
+    w = np.zeros((pi.max(initial=-1) + 1, ti.max(initial=-1) + 1), dtype=np.int64)
+    np.add.at(w, (pi, ti), 1)
+    return w
+
+
+def acc(y_true, y_pred):
+    """Unsupervised clustering accuracy.
+
+    The fraction of samples matched under the best one-to-one map between
+    clusters and classes (Hungarian method). When the number of clusters
+    differs from the number of classes, the surplus clusters or classes stay
+    unmatched and their samples count as errors.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    w = confusion(y_true, y_pred)
+    if w.size == 0:
+        return 0.0
+    rows, cols = linear_sum_assignment(w, maximize=True)
+    return float(w[rows, cols].sum() / w.sum())
+
+
+def nmi(y_true, y_pred):
+    """Normalized mutual information (scikit-learn, arithmetic average)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(normalized_mutual_info_score(y_true, y_pred))
+
+
+def ari(y_true, y_pred):
+    """Adjusted Rand index (scikit-learn)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return float(adjusted_rand_score(y_true, y_pred))
+
+
+def evaluate(y_true, y_pred):
+    """Return ``{'acc': ..., 'nmi': ..., 'ari': ...}`` for a labelling."""
+    return {"acc": acc(y_true, y_pred), "nmi": nmi(y_true, y_pred),
+            "ari": ari(y_true, y_pred)}

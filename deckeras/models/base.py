@@ -1,0 +1,352 @@
+"""DeepClusterer: what every deep clustering method here shares.
+
+The base owns input validation, the autoencoder (built by
+``deckeras.autoencoders``), pretraining with or without augmentation,
+k-means initialisation, the training-loop skeleton (update interval, tol on
+delta-label, maxiter, logging, checkpoints), prediction, saving and loading.
+A subclass supplies the clustering model, its loss step and the per-update
+bookkeeping (see ``DEC`` and ``DCN``).
+"""
+import math
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+
+from .. import metrics
+from ..augment import augment as augment_batch
+from ..autoencoders import build_autoencoder
+from ..datasets import as_images, check_data
+from ..io import write_csv
+from ..weights import load_weights, save_weights
+
+LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
+PREDICT_BATCH = 4096
+
+
+def make_optimizer(name, lr=None, momentum=0.9):
+    """'sgd' (with momentum) or 'adam'; ``lr=None`` takes 1.0 for SGD (DEC's
+    pretraining) and 1e-3 for Adam."""
+    name = str(name).lower()
+    if name == "sgd":
+        return keras.optimizers.SGD(1.0 if lr is None else lr, momentum=momentum)
+    if name == "adam":
+        return keras.optimizers.Adam(1e-3 if lr is None else lr)
+    raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
+
+
+class DeepClusterer(ClusterMixin, BaseEstimator):
+    """Base class; see ``DEC`` and ``DCN`` for the parameters."""
+
+    # ------------------------------------------------------------ hooks
+    def _build_cluster_model(self):
+        raise NotImplementedError
+
+    def _init_clusters(self, z, kmeans):
+        raise NotImplementedError
+
+    def _make_train_step(self):
+        """Return a compiled ``step(idx) -> loss`` for one mini-batch."""
+        raise NotImplementedError
+
+    def _on_update(self, x_tensor):
+        """Called every ``update_interval`` iterations: refresh targets from
+        clean data and return the current labels of all samples."""
+        raise NotImplementedError
+
+    def _labels_of(self, x_tensor):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self):
+        checks = [
+            (self.arch in ("fc", "conv"), f"arch must be 'fc' or 'conv', got {self.arch!r}"),
+            (_is_int(self.n_clusters) and self.n_clusters >= 1,
+             f"n_clusters must be an integer >= 1, got {self.n_clusters!r}"),
+            (_is_int(self.batch_size) and self.batch_size >= 1,
+             f"batch_size must be an integer >= 1, got {self.batch_size!r}"),
+            (_is_int(self.maxiter) and self.maxiter >= 0, f"maxiter must be >= 0, got {self.maxiter!r}"),
+            (self.update_interval is None or (_is_int(self.update_interval) and self.update_interval >= 1),
+             f"update_interval must be an integer >= 1, got {self.update_interval!r}"),
+            (self.tol >= 0, f"tol must be >= 0, got {self.tol!r}"),
+            (_is_int(self.pretrain_epochs) and self.pretrain_epochs >= 0,
+             f"pretrain_epochs must be >= 0, got {self.pretrain_epochs!r}"),
+            (self.lr is None or self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise ValueError(msg)
+
+    def _prepare(self, x, y=None, fitting=True):
+        """Validate ``x`` and shape it for the network: flat for 'fc', images for 'conv'."""
+        raw = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        x, y = check_data(raw, y, "x")
+        if fitting:
+            self._check_params()
+            if self.n_clusters > len(x):
+                raise ValueError(f"n_clusters={self.n_clusters} is larger than the number "
+                                 f"of samples ({len(x)})")
+            if x.ndim >= 3:
+                self.image_shape_ = tuple(x.shape[1:]) + ((1,) if x.ndim == 3 else ())
+            else:
+                side = int(round(math.sqrt(x.shape[1])))
+                self.image_shape_ = (side, side, 1) if side * side == x.shape[1] else None
+            if (self.arch == "conv" or self._uses_augmentation()) and self.image_shape_ is None:
+                raise ValueError(f"{x.shape[1]} features cannot be viewed as a square image: "
+                                 "conv methods and augmentation need images")
+            self.n_features_in_ = int(np.prod(x.shape[1:]))
+        elif int(np.prod(x.shape[1:])) != self.n_features_in_:
+            raise ValueError(f"x has {int(np.prod(x.shape[1:]))} features, but the model "
+                             f"was built for {self.n_features_in_}")
+        if self.arch == "conv":
+            x = as_images(x, self.image_shape_)
+        else:
+            x = x.reshape(len(x), -1)
+        return x, y
+
+    def _uses_augmentation(self):
+        pre = self.augment if self.aug_pretrain is None else self.aug_pretrain
+        return bool(self.augment or pre)
+
+    # ------------------------------------------------------------ building
+    def _setup(self, x_shape):
+        """Build the networks for inputs of shape ``x_shape[1:]`` (once)."""
+        shape = tuple(int(s) for s in x_shape[1:])
+        if getattr(self, "input_shape_", None) == shape and hasattr(self, "model_"):
+            return
+        if self.random_state is not None:
+            keras.utils.set_random_seed(int(self.random_state))
+        self.input_shape_ = shape
+        for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
+            self.__dict__.pop(cached, None)
+        self.strategy_ = tf.distribute.get_strategy()
+        with self.strategy_.scope():
+            self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
+                self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
+                filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
+            self.model_ = self._build_cluster_model()
+        self.pretrained_ = False
+
+    def _augment(self, xb):
+        return augment_batch(xb, self.image_shape_, self.rotation, self.shift)
+
+    def _say(self, msg, level=1):
+        if self.verbose >= level:
+            print(msg, file=sys.stdout, flush=True)
+
+    def _out(self, name):
+        return None if not self.save_dir else os.path.join(self.save_dir, name)
+
+    # ------------------------------------------------------------ pretraining
+    def pretrain(self, x, y=None, epochs=None):
+        """Train the autoencoder to reconstruct ``x`` (``aug(x)`` from
+        ``aug(x)`` when pretraining with augmentation).
+
+        Returns self; sets ``pretrain_history_`` (epoch, loss, time_s).
+        """
+        x, y = self._prepare(x, y)
+        self._setup(x.shape)
+        epochs = self.pretrain_epochs if epochs is None else int(epochs)
+        aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
+        rng = np.random.default_rng(self.random_state)
+        X = tf.constant(x)
+        with self.strategy_.scope():
+            opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum)
+            ae = self.autoencoder_
+            opt.build(ae.trainable_variables)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], jit_compile=self.jit_compile)
+        def step(idx):
+            xb = tf.gather(X, idx)
+            if aug:
+                xb = self._augment(xb)
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(ae(xb, training=True) - xb))
+            opt.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables),
+                                    ae.trainable_variables))
+            return loss
+
+        self.pretrain_history_ = []
+        t0 = time.time()
+        n, b = len(x), self.batch_size
+        for epoch in range(1, epochs + 1):
+            perm = rng.permutation(n).astype(np.int32)
+            total = tf.constant(0.0)
+            for i in range(0, n, b):
+                total += step(perm[i:i + b]) * (min(b, n - i) / n)
+            row = {"epoch": epoch, "loss": float(total), "time_s": round(time.time() - t0, 3)}
+            self.pretrain_history_.append(row)
+            if epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
+                eta = (time.time() - t0) / epoch * (epochs - epoch)
+                self._say(f"pretrain epoch {epoch}/{epochs}  loss {row['loss']:.5f}  "
+                          f"{row['time_s']:.1f}s  eta {eta:.0f}s")
+        self.pretrain_time_ = time.time() - t0
+        self.pretrained_ = True
+        if self.save_dir and epochs > 0:
+            write_csv(self._out("pretrain_log.csv"), self.pretrain_history_, ["epoch", "loss", "time_s"])
+            save_weights(self.autoencoder_, self._out("ae_weights.h5"))
+        return self
+
+    def load_pretrained(self, x_or_shape, path):
+        """Load autoencoder weights from ``path`` (built for data like ``x``) and
+        skip pretraining in ``fit``."""
+        shape = x_or_shape if isinstance(x_or_shape, tuple) else self._prepare(x_or_shape)[0].shape
+        self._setup(shape)
+        load_weights(self.autoencoder_, path, what="pretrained autoencoder weights")
+        self.pretrained_ = True
+        self.pretrain_time_ = 0.0
+        return self
+
+    # ------------------------------------------------------------ clustering
+    def fit(self, x, y=None):
+        """Pretrain (unless done), initialise by k-means, then train the
+        clustering model. ``y`` is only used to log metrics.
+
+        Returns self; sets ``labels_``, ``cluster_centers_``, ``history_``,
+        ``n_iter_``, ``init_labels_`` and, when ``y`` is given, ``init_metrics_``.
+        """
+        x, y = self._prepare(x, y)
+        self._setup(x.shape)
+        if not self.pretrained_:
+            if self.pretrain_epochs > 0:
+                self.pretrain(x, y)
+            else:
+                self.pretrain_time_ = 0.0
+        t0 = time.time()
+        X = tf.constant(x)
+        z = self._embed(X)
+        km = KMeans(self.n_clusters, n_init=self.kmeans_n_init,
+                    random_state=self.random_state).fit(z)
+        self.init_labels_ = km.labels_.astype(np.int64)
+        self.init_metrics_ = metrics.evaluate(y, km.labels_) if y is not None else None
+        if self.init_metrics_:
+            m = self.init_metrics_
+            self._say(f"AE + k-means: acc {m['acc']:.4f}  nmi {m['nmi']:.4f}  ari {m['ari']:.4f}")
+        with self.strategy_.scope():
+            self._init_clusters(z, km)
+            self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
+            self.optimizer_.build(self._trainable_variables())
+        self._X = X
+        if self.save_dir:
+            save_weights(self.model_, self._out("model_0.h5"))
+        self._cluster_loop(x, y, t0)
+        del self._X
+        if self.save_dir:
+            save_weights(self.model_, self._out("model_final.h5"))
+        return self
+
+    def _trainable_variables(self):
+        return self.model_.trainable_variables
+
+    def _cluster_loop(self, x, y, t0):
+        step = self._make_train_step()
+        n, b = len(x), self.batch_size
+        interval = self.update_interval or max(1, math.ceil(n / b))
+        rng = np.random.default_rng(None if self.random_state is None else self.random_state + 1)
+        batches = _shuffled_batches(n, b, rng)
+        self.history_, last, loss_sum, loss_n = [], self.init_labels_, tf.constant(0.0), 0
+        ite, stopped = 0, False
+        for ite in range(int(self.maxiter) + 1):
+            if ite % interval == 0 or ite == self.maxiter:
+                labels = self._on_update(self._X)
+                delta = float(np.mean(labels != last))
+                last = labels
+                self._log(ite, y, labels, float(loss_sum) / max(loss_n, 1), delta, t0)
+                loss_sum, loss_n = tf.constant(0.0), 0
+                if ite > 0 and delta < self.tol:
+                    self._say(f"delta_label {delta:.5f} < tol {self.tol}: stopping at iteration {ite}")
+                    stopped = True
+                    break
+                if ite == self.maxiter:
+                    break
+            loss_sum += step(next(batches))
+            loss_n += 1
+        self.n_iter_ = ite
+        self.converged_ = stopped
+        self.labels_ = last          # from the weights as they are now: those saved last
+        self.cluster_time_ = time.time() - t0
+
+    def _log(self, ite, y, labels, loss, delta, t0):
+        row = {"iter": ite, "loss": round(loss, 6), "delta_label": round(delta, 6),
+               "time_s": round(time.time() - t0, 3)}
+        msg = f"iter {ite}"
+        if y is not None:
+            m = metrics.evaluate(y, labels)
+            row.update({k: round(v, 5) for k, v in m.items()})
+            msg += f"  acc {m['acc']:.4f}  nmi {m['nmi']:.4f}  ari {m['ari']:.4f}"
+        self.history_.append(row)
+        self._say(f"{msg}  loss {loss:.5f}  delta_label {delta:.4f}  {row['time_s']:.1f}s")
+        if self.save_dir:
+            write_csv(self._out("log.csv"), self.history_, LOG_FIELDS)
+
+    # ------------------------------------------------------------ inference
+    def _batched(self, fn, X):
+        outs = [fn(X[i:i + PREDICT_BATCH]) for i in range(0, int(X.shape[0]), PREDICT_BATCH)]
+        return np.concatenate([np.asarray(o) for o in outs])
+
+    def _embed(self, X):
+        if not hasattr(self, "_embed_fn"):
+            self._embed_fn = tf.function(lambda xb: self.encoder_(xb, training=False),
+                                         reduce_retracing=True)
+        return self._batched(self._embed_fn, X)
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_") or not hasattr(self, "n_features_in_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit or load first")
+
+    def transform(self, x):
+        """The embedding ``f(x)`` of each sample, shape ``(N, embedding_dim)``."""
+        self._check_fitted()
+        x, _ = self._prepare(x, fitting=False)
+        return self._embed(tf.constant(x))
+
+    def predict(self, x):
+        """Cluster label of each sample in ``x``."""
+        self._check_fitted()
+        x, _ = self._prepare(x, fitting=False)
+        return self._labels_of(tf.constant(x))
+
+    def fit_predict(self, x, y=None):
+        return self.fit(x, y).labels_
+
+    @property
+    def cluster_centers_(self):
+        """Cluster centres in the embedding space, shape ``(K, embedding_dim)``."""
+        return self._centres()
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        """Save the clustering model's weights (``.h5``) atomically."""
+        self._check_fitted()
+        save_weights(self.model_, path)
+
+    def load(self, path, input_shape, image_shape=None):
+        """Rebuild the networks for samples of ``input_shape`` and load weights
+        saved by ``save`` / ``fit``. Returns self, ready to ``predict``."""
+        self._check_params()
+        self.n_features_in_ = int(np.prod(input_shape))
+        self.image_shape_ = image_shape if image_shape is not None else (
+            tuple(input_shape) if len(input_shape) == 3 else None)
+        shape = tuple(input_shape) if self.arch == "conv" else (self.n_features_in_,)
+        self._setup((None,) + shape)
+        load_weights(self.model_, path, what="model weights")
+        self.pretrained_ = True
+        return self
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _shuffled_batches(n, b, rng):
+    """Endless mini-batches of indices: a new permutation each epoch; the last
+    batch of an epoch holds the remainder (never empty)."""
+    while True:
+        perm = rng.permutation(n).astype(np.int32)
+        for i in range(0, n, b):
+            yield perm[i:i + b]

@@ -1,0 +1,161 @@
+"""DCN (Yang et al. 2017): reconstruction + (lamda/2) ||f(x) - M s||^2."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..layers import ClusterCentres, squared_distances
+from .base import DeepClusterer
+
+__all__ = ["DCN", "update_centres"]
+
+
+def update_centres(centres, counts, z, assign):
+    """DCN's centre update for one mini-batch, exactly as the per-sample rule.
+
+    For each sample i (in order) in cluster k: ``c_k += 1``,
+    ``m_k -= (m_k - z_i) / c_k``. Applied sample by sample this is a running
+    mean, so for the whole batch it equals
+    ``m_k <- (c_k m_k + sum_i z_i) / (c_k + n_k)`` and ``c_k <- c_k + n_k``,
+    which is what is computed here (any array backend).
+
+    Returns ``(new_centres, new_counts)``.
+    """
+    k = tf.shape(centres)[0]
+    z = tf.cast(z, centres.dtype)
+    n_k = tf.math.unsorted_segment_sum(tf.ones_like(z[:, 0]), assign, k)
+    sums = tf.math.unsorted_segment_sum(z, assign, k)
+    new_counts = counts + n_k
+    new_centres = (centres * counts[:, None] + sums) / new_counts[:, None]
+    return new_centres, new_counts
+
+
+class DCN(DeepClusterer):
+    """Deep Clustering Network (Yang et al. 2017): the k-means-friendly loss.
+
+    Per mini-batch: (1) a gradient step on the autoencoder for
+    ``MSE(g(f(x)), x) + lamda/2 * ||f(x) - M s||^2`` with the centres ``M``
+    and the stored assignments ``s`` fixed; (2) the clean batch is re-encoded
+    and each sample assigned to its nearest centre; (3) each centre moves
+    towards its samples with step ``1 / count``. With ``augment=True``
+    (DCN-DA) step (1) sees augmented inputs while (2) and (3) use clean ones.
+
+    Parameters
+    ----------
+    lamda : float, default 1.0
+        Weight of the clustering term.
+    init_count : float, default 100
+        Starting count of every centre. The paper's rule with counts from 1
+        lets the first few samples drag a centre far from its k-means
+        position; the official code starts at 100, which keeps the early
+        steps small. Counts are never reset.
+
+    The other parameters are those of ``DEC`` (``arch``, ``dims``,
+    ``augment``, ``pretrain_*``, ``optimizer``, ``lr``, ``batch_size``,
+    ``maxiter``, ``update_interval`` (default: one epoch), ``tol``, ...).
+    Labels are the nearest centre of each embedding.
+    """
+
+    def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
+                 embedding_dim=10, init=None, lamda=1.0, init_count=100.0,
+                 augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
+                 pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
+                 optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
+                 update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
+                 verbose=0, save_dir=None, jit_compile=False):
+        self.n_clusters = n_clusters
+        self.arch = arch
+        self.dims = dims
+        self.filters = filters
+        self.embedding_dim = embedding_dim
+        self.init = init
+        self.lamda = lamda
+        self.init_count = init_count
+        self.augment = augment
+        self.aug_pretrain = aug_pretrain
+        self.rotation = rotation
+        self.shift = shift
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_lr = pretrain_lr
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.maxiter = maxiter
+        self.update_interval = update_interval
+        self.tol = tol
+        self.kmeans_n_init = kmeans_n_init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.save_dir = save_dir
+        self.jit_compile = jit_compile
+
+    def _check_params(self):
+        super()._check_params()
+        if not self.lamda > 0:
+            raise ValueError(f"lamda must be > 0, got {self.lamda!r}")
+        if not self.init_count >= 1:
+            raise ValueError(f"init_count must be >= 1, got {self.init_count!r}")
+
+    def _build_cluster_model(self):
+        self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres")
+        dist = self.centres_layer_(self.encoder_.output)
+        return keras.Model(self.encoder_.input, [dist, self.autoencoder_.output], name="dcn")
+
+    def _trainable_variables(self):
+        return self.autoencoder_.trainable_variables
+
+    def _init_clusters(self, z, kmeans):
+        layer = self.centres_layer_
+        layer.centres.assign(kmeans.cluster_centers_.astype(np.float32))
+        layer.counts.assign(np.full(self.n_clusters, self.init_count, dtype=np.float32))
+        self._S = tf.Variable(kmeans.labels_.astype(np.int32), trainable=False)
+
+    def _make_train_step(self):
+        enc, dec, opt, X, S = self.encoder_, self.decoder_, self.optimizer_, self._X, self._S
+        centres, counts = self.centres_layer_.centres, self.centres_layer_.counts
+        half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
+        variables = self.autoencoder_.trainable_variables
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)],
+                     jit_compile=self.jit_compile)
+        def step(idx):
+            x_clean = tf.gather(X, idx)
+            xb = self._augment(x_clean) if aug else x_clean
+            target = tf.gather(centres, tf.gather(S, idx))
+            with tf.GradientTape() as tape:
+                z = enc(xb, training=True)
+                r = dec(z, training=True)
+                rec = tf.reduce_mean(tf.square(r - xb))
+                clu = half_lamda * tf.reduce_mean(tf.reduce_sum(tf.square(z - target), axis=1))
+                loss = rec + clu
+            opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            # (2) re-encode the clean batch and assign; (3) move the centres.
+            z_clean = enc(x_clean, training=False)
+            s_new = tf.argmin(squared_distances(z_clean, centres), axis=1, output_type=tf.int32)
+            S.scatter_nd_update(idx[:, None], s_new)
+            new_c, new_n = update_centres(centres, counts, z_clean, s_new)
+            centres.assign(new_c)
+            counts.assign(new_n)
+            return loss
+        return step
+
+    def _distances(self, X):
+        if not hasattr(self, "_dist_fn"):
+            self._dist_fn = tf.function(lambda xb: self.model_(xb, training=False)[0],
+                                        reduce_retracing=True)
+        return self._batched(self._dist_fn, X)
+
+    def _on_update(self, X):
+        return self._labels_of(X)
+
+    def _labels_of(self, X):
+        return self._distances(X).argmin(1).astype(np.int64)
+
+    def _centres(self):
+        return keras.ops.convert_to_numpy(self.centres_layer_.centres)
+
+    @property
+    def counts_(self):
+        """How many samples each centre has absorbed (starting at ``init_count``)."""
+        return keras.ops.convert_to_numpy(self.centres_layer_.counts)

@@ -1,0 +1,181 @@
+"""DEC and IDEC: KL(P || Q) to a sharpened target [+ reconstruction]."""
+import numpy as np
+import tensorflow as tf
+import keras
+
+from ..layers import ClusteringLayer
+from .base import DeepClusterer
+
+__all__ = ["DEC", "target_distribution"]
+
+
+def target_distribution(q):
+    """DEC's target ``p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j')``,
+    ``f_j = sum_i q_ij`` over all the rows given (the whole data set)."""
+    q = np.asarray(q, dtype=np.float64)
+    weight = q ** 2 / q.sum(axis=0)
+    return (weight.T / weight.sum(axis=1)).T
+
+
+class DEC(DeepClusterer):
+    """Deep Embedded Clustering (Xie et al. 2016) and IDEC (Guo et al. 2017).
+
+    Parameters
+    ----------
+    n_clusters : int, default 10
+    arch : {'fc', 'conv'}, default 'fc'
+        Dense autoencoder (``dims``) or DEC-DA's convolutional one (``filters``).
+    dims : list of int, optional
+        Hidden sizes of the dense encoder; default ``[500, 500, 2000]``.
+    filters : tuple of int, default (32, 64, 128)
+    embedding_dim : int, default 10
+    init : initializer, optional
+        Dense layers' kernel initialiser (default DEC's VarianceScaling(1/3)).
+    alpha : float, default 1.0
+        Student's t degrees of freedom.
+    gamma : float, default 0.0
+        Weight of the clustering (KL) term when the decoder is kept (IDEC:
+        loss = MSE + gamma * KL). Ignored for plain DEC.
+    keep_decoder : bool, optional
+        Train with reconstruction (IDEC). Default: ``gamma > 0``.
+    augment : bool, default False
+        DEC-DA: gradient steps on augmented batches, targets from clean data.
+    aug_pretrain : bool, optional
+        Pretrain on augmented data; default: same as ``augment``.
+    rotation, shift : float, default 10, 0.1
+        Augmentation ranges (degrees; fraction of width/height).
+    pretrain_epochs : int, default 200
+    pretrain_optimizer : {'sgd', 'adam'}, default 'sgd'
+    pretrain_lr : float, optional
+        Default 1.0 for SGD (DEC's), 1e-3 for Adam.
+    optimizer : {'sgd', 'adam'}, default 'sgd'
+        Clustering-phase optimiser.
+    lr : float, default 0.01
+    momentum : float, default 0.9
+    batch_size : int, default 256
+    maxiter : int, default 20000
+    update_interval : int, default 140
+        Iterations between target updates; None = one epoch.
+    tol : float, default 1e-3
+        Stop when fewer than this fraction of labels change between updates.
+    kmeans_n_init : int, default 20
+    random_state : int, optional
+    verbose : int, default 0
+    save_dir : str, optional
+        Write logs and weights (DESIGN.md's files) here while training.
+    jit_compile : bool, default False
+        Compile train steps with XLA.
+    """
+
+    def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
+                 embedding_dim=10, init=None, alpha=1.0, gamma=0.0, keep_decoder=None,
+                 augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
+                 pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
+                 optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
+                 update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
+                 verbose=0, save_dir=None, jit_compile=False):
+        self.n_clusters = n_clusters
+        self.arch = arch
+        self.dims = dims
+        self.filters = filters
+        self.embedding_dim = embedding_dim
+        self.init = init
+        self.alpha = alpha
+        self.gamma = gamma
+        self.keep_decoder = keep_decoder
+        self.augment = augment
+        self.aug_pretrain = aug_pretrain
+        self.rotation = rotation
+        self.shift = shift
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_optimizer = pretrain_optimizer
+        self.pretrain_lr = pretrain_lr
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.maxiter = maxiter
+        self.update_interval = update_interval
+        self.tol = tol
+        self.kmeans_n_init = kmeans_n_init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.save_dir = save_dir
+        self.jit_compile = jit_compile
+
+    def _reconstructs(self):
+        return self.gamma > 0 if self.keep_decoder is None else bool(self.keep_decoder)
+
+    def _check_params(self):
+        super()._check_params()
+        if not self.alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
+        if self.gamma < 0:
+            raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
+
+    def _build_cluster_model(self):
+        enc = self.encoder_
+        self.clustering_layer_ = ClusteringLayer(self.n_clusters, alpha=self.alpha,
+                                                 name="clustering")
+        q = self.clustering_layer_(enc.output)
+        outputs = [q, self.autoencoder_.output] if self._reconstructs() else q
+        return keras.Model(enc.input, outputs, name="idec" if self._reconstructs() else "dec")
+
+    def _init_clusters(self, z, kmeans):
+        self.clustering_layer_.set_centres(kmeans.cluster_centers_.astype(np.float32))
+        n = len(z)
+        self._P = tf.Variable(tf.zeros((n, self.n_clusters)), trainable=False)
+
+    def _q_of(self, outputs):
+        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+    def _make_train_step(self):
+        model, opt, X, P = self.model_, self.optimizer_, self._X, self._P
+        rec, gamma, aug = self._reconstructs(), float(self.gamma), bool(self.augment)
+        kl_weight = gamma if rec else 1.0
+        variables = model.trainable_variables
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], jit_compile=self.jit_compile)
+        def step(idx):
+            xb = tf.gather(X, idx)
+            if aug:                       # DEC-DA: the step sees aug(x), P came from clean x
+                xb = self._augment(xb)
+            pb = tf.gather(P, idx)
+            with tf.GradientTape() as tape:
+                out = model(xb, training=True)
+                loss = kl_weight * kl_divergence(pb, self._q_of(out))
+                if rec:
+                    loss += tf.reduce_mean(tf.square(out[1] - xb))
+            opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            return loss
+        return step
+
+    def _soft_assign(self, X):
+        if not hasattr(self, "_q_fn"):
+            self._q_fn = tf.function(lambda xb: self._q_of(self.model_(xb, training=False)),
+                                     reduce_retracing=True)
+        return self._batched(self._q_fn, X)
+
+    def _on_update(self, X):
+        q = self._soft_assign(X)
+        self._P.assign(target_distribution(q).astype(np.float32))
+        return q.argmax(1).astype(np.int64)
+
+    def _labels_of(self, X):
+        return self._soft_assign(X).argmax(1).astype(np.int64)
+
+    def predict_proba(self, x):
+        """Soft assignments q of each sample, shape ``(N, n_clusters)``."""
+        self._check_fitted()
+        x, _ = self._prepare(x, fitting=False)
+        return self._soft_assign(tf.constant(x))
+
+    def _centres(self):
+        return keras.ops.convert_to_numpy(self.clustering_layer_.clusters)
+
+
+def kl_divergence(p, q, eps=1e-7):
+    """KL(P || Q) summed over clusters, averaged over the batch (Keras's 'kld')."""
+    p = tf.clip_by_value(p, eps, 1.0)
+    q = tf.clip_by_value(q, eps, 1.0)
+    return tf.reduce_mean(tf.reduce_sum(p * tf.math.log(p / q), axis=-1))

@@ -1,0 +1,214 @@
+"""Readers for the file formats data sets come in.
+
+User data: ``.npy``, ``.npz``, ``.csv`` (optional label column) and ``.h5``.
+Published data: IDX (MNIST/Fashion-MNIST), USPS ``.jf`` text files, and
+pickles restricted to NumPy arrays (MNIST wheel, Reuters ``.npy``).
+Every reader returns ``(x, y)`` with ``y`` possibly ``None`` and raises
+``ValueError`` with one clear line for malformed input.
+"""
+import csv
+import gzip
+import importlib
+import os
+import pickle
+
+import numpy as np
+
+LABEL_NAMES = ("label", "labels", "y", "target", "class")
+X_KEYS = ("x", "X", "data", "features")
+Y_KEYS = ("y", "Y", "label", "labels", "target")
+
+
+class ArrayUnpickler(pickle.Unpickler):
+    """Unpickler that builds NumPy arrays and plain containers, nothing else.
+
+    Pickles from the internet can run arbitrary code when loaded with the
+    plain unpickler; this one refuses every class but the few NumPy needs.
+    """
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "scalar"),
+                ("numpy._core.multiarray", "scalar"),
+                ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(
+                f"refusing to unpickle {module}.{name}: only NumPy arrays are allowed")
+        module = module.replace("numpy.core.", "numpy._core.")
+        return getattr(importlib.import_module(module), name)
+
+
+def safe_unpickle(fileobj, encoding="latin1"):
+    return ArrayUnpickler(fileobj, encoding=encoding).load()
+
+
+def read_pickled_npy(path):
+    """Load an object ``.npy`` (e.g. a pickled dict) with the restricted unpickler."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(f)
+        if dtype.hasobject:
+            obj = safe_unpickle(f)
+        else:
+            f.seek(0)
+            return np.load(f)
+    return obj
+
+
+def read_idx(path):
+    """Read an IDX file (``.gz`` or plain), as MNIST and Fashion-MNIST ship."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: truncated IDX file ({data.size} of {int(np.prod(dims))} values)")
+    return data.reshape(dims)
+
+
+def read_jf(path):
+    """Read a USPS ``.jf`` text file: first and last lines dropped, rows ``label v1..v256``."""
+    with open(path) as f:
+        lines = f.readlines()[1:-1]
+    try:
+        data = np.array([[float(v) for v in line.split()] for line in lines if line.strip()])
+    except ValueError:
+        raise ValueError(f"{path}: not a USPS .jf file (non-numeric values)") from None
+    if data.ndim != 2 or data.shape[1] != 257:
+        raise ValueError(f"{path}: expected rows of 1 label + 256 values")
+    return data[:, 1:], data[:, 0].astype(np.int64)
+
+
+def _pick(container, keys):
+    for k in keys:
+        if k in container:
+            return k
+    return None
+
+
+def read_npy(path):
+    arr = np.load(path, allow_pickle=False)
+    return arr, None
+
+
+def read_npz(path):
+    with np.load(path, allow_pickle=False) as z:
+        kx, ky = _pick(z.files, X_KEYS), _pick(z.files, Y_KEYS)
+        if kx is None:
+            if len(z.files) != 1:
+                raise ValueError(f"{path}: no array named one of {X_KEYS} (has {z.files})")
+            kx = z.files[0]
+        return z[kx], (z[ky] if ky else None)
+
+
+def read_h5(path):
+    import h5py
+    with h5py.File(path, "r") as f:
+        if "train" in f and "test" in f:   # the common usps.h5 layout
+            parts = [read_h5_group(f[s], path) for s in ("train", "test")]
+            y = None if parts[0][1] is None else np.concatenate([p[1] for p in parts])
+            return np.concatenate([p[0] for p in parts]), y
+        return read_h5_group(f, path)
+
+
+def read_h5_group(g, path):
+    kx, ky = _pick(g, X_KEYS), _pick(g, Y_KEYS)
+    if kx is None:
+        raise ValueError(f"{path}: no dataset named one of {X_KEYS} (has {list(g.keys())})")
+    return g[kx][()], (g[ky][()] if ky else None)
+
+
+def read_csv(path, label_column=None):
+    """Read a numeric CSV. A header row is detected; the label column is
+    ``label_column`` (name or index) or, by default, a header named one of
+    ``label, labels, y, target, class``."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    header = None
+    if not all(_is_number(c) for c in rows[0]):
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    if not rows:
+        raise ValueError(f"{path}: the file has a header but no data rows")
+    width = len(rows[0])
+    lab = _label_index(label_column, header, width, path)
+    x = np.empty((len(rows), width - (lab is not None)), dtype=np.float64)
+    y = [] if lab is not None else None
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            raise ValueError(f"{path}: row {i + 1 + (header is not None)} has {len(r)} columns, expected {width}")
+        feats = [c for j, c in enumerate(r) if j != lab]
+        for j, c in enumerate(feats):
+            try:
+                x[i, j] = float(c)
+            except ValueError:
+                name = header[j + (lab is not None and j >= lab)] if header else j + 1
+                raise ValueError(f"{path}: row {i + 1 + (header is not None)}, column {name!s}: "
+                                 f"{c!r} is not a number") from None
+        if y is not None:
+            y.append(r[lab].strip())
+    if y is not None:
+        y = _encode_labels(y)
+    return x, y
+
+
+def _is_number(s):
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _label_index(label_column, header, width, path):
+    if label_column is None:
+        if header:
+            for j, h in enumerate(header):
+                if h.lower() in LABEL_NAMES:
+                    return j
+        return None
+    if isinstance(label_column, int) or str(label_column).lstrip("-").isdigit():
+        j = int(label_column)
+        if not -width <= j < width:
+            raise ValueError(f"{path}: label column {j} out of range (file has {width} columns)")
+        return j % width
+    if not header or label_column not in header:
+        raise ValueError(f"{path}: no column named {label_column!r} in the header")
+    return header.index(label_column)
+
+
+def _encode_labels(values):
+    """Integer labels as given, or text labels mapped to 0..C-1 in sorted order."""
+    if all(_is_number(v) and float(v) == int(float(v)) for v in values):
+        return np.array([int(float(v)) for v in values], dtype=np.int64)
+    _, codes = np.unique(np.array(values), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+READERS = {".npy": read_npy, ".npz": read_npz, ".csv": read_csv,
+           ".h5": read_h5, ".hdf5": read_h5}
+
+
+def read_file(path, **kw):
+    """Read user data from ``path`` by its extension."""
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in READERS:
+        raise ValueError(f"{path}: unsupported file type {ext!r}; use one of {sorted(READERS)}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path}: the file is empty")
+    try:
+        return READERS[ext](path, **kw) if ext == ".csv" else READERS[ext](path)
+    except (ValueError, FileNotFoundError):
+        raise
+    except Exception as e:  # h5py/zip/pickle errors on damaged files
+        raise ValueError(f"{path}: cannot read the file ({type(e).__name__}: {e})") from None
