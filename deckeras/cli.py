@@ -5,6 +5,7 @@ A user mistake ends with one line on stderr and exit code 2, never a
 traceback; nothing is written before the inputs have been checked.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -142,10 +143,10 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
     ae_path = os.path.join(save_dir, "ae_weights.h5")
     if pretrained_weights is None and os.path.isfile(ae_path) and os.path.isfile(cfg_path):
         old = read_json(cfg_path)        # resume: reuse a finished pretraining
-        same = {k: old.get("params", {}).get(k) == model.get_params().get(k)
-                for k in ("arch", "dims", "filters", "embedding_dim", "pretrain_epochs",
-                          "pretrain_optimizer", "pretrain_lr", "aug_pretrain", "random_state")}
-        if all(same.values()) and old.get("dataset") == dataset:
+        keys = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
+                "pretrain_optimizer", "pretrain_lr", "aug_pretrain", "random_state", "batch_size")
+        now = json.loads(json.dumps({k: model.get_params().get(k) for k in keys}, default=str))
+        if all(old.get("params", {}).get(k) == now[k] for k in keys) and old.get("dataset") == dataset:
             pretrained_weights = ae_path
             if args.verbose:
                 print(f"resuming: reusing the pretrained autoencoder in {ae_path}")

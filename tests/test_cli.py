@@ -1,0 +1,147 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deckeras import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--pretrain-epochs", "2", "--maxiter", "20", "-i", "10", "--seed", "0", "-v", "0"]
+
+
+def run(args, capsys):
+    rc = cli.main(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("run") / "fcdec")
+    assert cli.main(["--method", "FcDEC", "--dataset", "digits", "-d", d] + TINY) == 0
+    return d
+
+
+def test_train_writes_every_output(trained):
+    names = set(os.listdir(trained))
+    assert {"config.json", "pretrain_log.csv", "ae_weights.h5", "log.csv", "model_0.h5",
+            "model_final.h5", "labels.csv", "summary.json"} <= names
+    assert not [n for n in names if n.startswith(".")]          # no temp files left
+    with open(os.path.join(trained, "log.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
+    assert rows[-1]["iter"] == "20"
+    cfg = json.load(open(os.path.join(trained, "config.json")))
+    assert cfg["params"]["maxiter"] == 20 and cfg["params"]["update_interval"] == 10
+    assert cfg["params"]["pretrain_epochs"] == 2 and cfg["seed"] == 0
+    s = json.load(open(os.path.join(trained, "summary.json")))
+    assert {"acc", "nmi", "ari", "pretrain_s", "cluster_s", "total_s", "init"} <= set(s)
+    assert float(rows[-1]["acc"]) == pytest.approx(s["acc"], abs=1e-5)
+
+
+def test_testing_mode_reproduces_training_metrics(trained, capsys):
+    rc, out, err = run(["--method", "FcDEC", "--dataset", "digits", "-t", "-w",
+                        os.path.join(trained, "model_final.h5"), "-v", "0"], capsys)
+    assert rc == 0, err
+    s = json.load(open(os.path.join(trained, "summary.json")))
+    assert f"acc {s['acc']:.4f}" in out and f"nmi {s['nmi']:.4f}" in out
+    with open(os.path.join(trained, "labels.csv")) as f:
+        saved = [int(r["label"]) for r in csv.DictReader(f)]
+    from deckeras.methods import load_model
+    from deckeras.datasets import load_dataset
+    x, _ = load_dataset("digits")
+    assert load_model(trained).predict(x).tolist() == saved
+
+
+def test_weights_load_with_plain_keras(trained):
+    """ae_weights.h5 loads into a plain Keras model with model.load_weights."""
+    import keras
+    from deckeras.autoencoders import dense_autoencoder
+    from deckeras.datasets import load_dataset
+    from deckeras.weights import load_weights
+    x, _ = load_dataset("digits")
+    inp = keras.Input((64,))
+    h = inp
+    for units in (500, 500, 2000, 10, 2000, 500, 500, 64):
+        h = keras.layers.Dense(units, activation=None if units in (10, 64) else "relu")(h)
+    plain = keras.Model(inp, h)
+    plain.load_weights(os.path.join(trained, "ae_weights.h5"))
+    ours, _, _ = dense_autoencoder([64, 500, 500, 2000, 10])
+    load_weights(ours, os.path.join(trained, "ae_weights.h5"))
+    np.testing.assert_allclose(plain.predict(x, verbose=0), ours.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsys):
+    d = str(tmp_path / "again")
+    rc, out, err = run(["--method", "FcDEC", "--dataset", "digits", "-d", d,
+                        "--pretrained-weights", os.path.join(trained, "ae_weights.h5")] + TINY, capsys)
+    assert rc == 0, err
+    assert not os.path.exists(os.path.join(d, "pretrain_log.csv"))
+    s1 = json.load(open(os.path.join(trained, "summary.json")))
+    s2 = json.load(open(os.path.join(d, "summary.json")))
+    assert s2["init"]["acc"] == pytest.approx(s1["init"]["acc"])
+    # a second run into the first folder reuses its finished pretraining
+    rc, out, err = run(["--method", "FcDEC", "--dataset", "digits", "-d", trained] + TINY[:-2] + ["-v", "1"], capsys)
+    assert rc == 0 and "reusing the pretrained autoencoder" in out
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--method", "NoSuch", "--dataset", "digits"], "invalid choice"),
+    (["--method", "FcDEC", "--dataset", "nosuch"], "unknown data set"),
+    (["--method", "FcDEC", "--dataset", "digits", "--n-clusters", "5000"], "larger than the number of samples"),
+    (["--method", "FcDEC", "--dataset", "digits", "--pretrained-weights", "/no/such.h5"], "not found"),
+    (["--method", "DCN", "--dataset", "digits", "--lamda", "-1"], "lamda must be > 0"),
+    (["--method", "DCN", "--dataset", "digits", "--init-count", "0"], "init_count must be >= 1"),
+    (["--method", "FcDEC", "--dataset", "digits", "--lamda", "1"], "does not apply"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, msg, tmp_path, capsys):
+    d = str(tmp_path / "out")
+    with pytest.raises(SystemExit) if "NoSuch" in args else _nullcontext() as e:
+        rc, out, err = run(args + ["-d", d], capsys)
+    if "NoSuch" in args:
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+    else:
+        assert rc == 2
+    assert msg in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not os.path.exists(d)
+
+
+def test_nan_data_file(tmp_path, capsys):
+    x = np.random.default_rng(0).random((30, 16)).astype(np.float32)
+    x[4, 2] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    rc, out, err = run(["--dataset", str(tmp_path / "x.npy"), "--n-clusters", "3", "-d",
+                        str(tmp_path / "o")], capsys)
+    assert rc == 2 and "NaN" in err and not os.path.exists(tmp_path / "o")
+
+
+def test_wrong_or_corrupt_weights(trained, tmp_path, capsys):
+    rc, out, err = run(["--method", "ConvDEC", "--dataset", "digits", "-t", "-w",
+                        os.path.join(trained, "model_final.h5")], capsys)
+    assert rc == 2 and "do not fit the model" in err and len(err.strip().splitlines()) == 1
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF garbage" * 100)
+    rc, out, err = run(["--method", "FcDEC", "--dataset", "digits", "-t", "-w", str(bad)], capsys)
+    assert rc == 2 and "corrupt" in err
+
+
+def test_main_py_subprocess_error_has_no_traceback(tmp_path):
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "--dataset", "nosuch",
+                        "-d", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1].startswith("error: unknown data set")
+    assert "Traceback" not in p.stderr
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
