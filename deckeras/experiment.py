@@ -1,0 +1,286 @@
+"""run_exp.py: resumable multi-trial benchmarks -> results.csv + summary.
+
+Every method x data set x trial runs in ``<save-dir>/<method>/<dataset>/trial<k>``
+(seed ``seed_base + k``) with the outputs of ``main.py``. A trial is finished
+when its ``summary.json`` exists (written last, atomically); anything else is
+rerun. ``results.csv``, ``summary.csv`` and ``summary.md`` are rebuilt from
+the trial folders after every trial, so they always match what is on disk.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+import numpy as np
+
+from . import cli
+from .io import atomic_path, read_json, write_csv, write_json
+
+DEFAULT_METHODS = ["FcDEC-DA", "ConvDEC-DA", "FcIDEC-DA", "ConvIDEC-DA", "DCN"]
+CANDIDATE_SETS = ["mnist", "mnist-test", "usps", "fmnist"]
+RESULT_FIELDS = ["method", "dataset", "trial", "seed", "acc", "nmi", "ari", "init_acc",
+                 "init_nmi", "init_ari", "pretrain_s", "cluster_s", "total_s", "iterations",
+                 "pretrain_reused", "status", "error"]
+# ALGORITHMS.md: published 10-trial means (ACC, NMI); DEC-DA's column is its best method.
+PUBLISHED = {
+    "mnist": {"k-means": (.53, .50), "AE+k-means": (.879, .807), "DEC": (.912, .869),
+              "DEC-DA": (.985, .960), "DCN": (.83, .81)},
+    "mnist-test": {"DEC-DA": (.983, .958)},
+    "fmnist": {"k-means": (.47, .51), "AE+k-means": (.606, .637), "DEC": (.618, .651),
+               "DEC-DA": (.586, .636)},
+    "usps": {"k-means": (.67, .63), "AE+k-means": (.709, .684), "DEC": (.764, .787),
+             "DEC-DA": (.987, .962)},
+    "reuters10k": {"k-means": (.52, .31), "AE+k-means": (.763, .519), "DEC": (.778, .571)},
+    "stl": {"k-means": (.70, .71), "AE+k-means": (.786, .725), "DEC": (.859, .820)},
+}
+
+
+def parser():
+    from .methods import METHODS
+    p = cli.Parser(prog="run_exp.py", description="Multi-trial deep clustering benchmarks.",
+                   epilog="Example: python run_exp.py --trials 3 --methods FcDEC DCN --datasets digits")
+    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--methods", nargs="+", default=None, choices=METHODS, metavar="METHOD",
+                   help="default: " + " ".join(DEFAULT_METHODS))
+    p.add_argument("--datasets", nargs="+", default=None,
+                   help="default: those of mnist, mnist-test, usps, fmnist present here (else digits)")
+    p.add_argument("--save-dir", "-d", default="results/exp")
+    p.add_argument("--seed-base", type=int, default=0, help="trial k uses seed base+k")
+    p.add_argument("--reuse-pretrain", action="store_true",
+                   help="trials with the same autoencoder, data and seed share one pretraining")
+    cli.add_common_flags(p)
+    p.set_defaults(verbose=0)
+    return p
+
+
+def available_datasets(data_dir=None):
+    """The benchmark sets whose files are already here (no fetching)."""
+    from .datasets import FMNIST_DIRS, FMNIST_FILES, data_home
+    home = data_home(data_dir)
+    mnist = any(os.path.isfile(p) for p in (os.path.join(home, "mnist", "mnist.npz"),
+                                            os.path.expanduser("~/.keras/datasets/mnist.npz")))
+    have = {"mnist": mnist, "mnist-test": mnist,
+            "usps": os.path.isfile(os.path.join(home, "usps", "usps_train.jf"))
+            or os.path.isfile(os.path.join(home, "usps", "usps.h5")),
+            "fmnist": any(all(os.path.isfile(os.path.join(d, f)) for f in FMNIST_FILES)
+                          for d in (os.path.join(home, "fmnist"),) + FMNIST_DIRS)}
+    return [d for d in CANDIDATE_SETS if have[d]] or ["digits"]
+
+
+def trial_dir(root, method, dataset, k):
+    return os.path.join(root, method, os.path.basename(dataset), f"trial{k}")
+
+
+def _pretrain_key(method, dataset, args, seed):
+    """What makes two trials' pretrained autoencoders identical."""
+    params = cli.resolve_params(method, dataset, args, args.n_clusters, seed)
+    keep = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
+            "pretrain_optimizer", "pretrain_lr", "batch_size", "momentum")
+    pre_aug = params.get("aug_pretrain", params.get("augment"))
+    blob = json.dumps([dataset, seed, pre_aug] + [params.get(k) for k in keep], default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def _clean_partial(d):
+    """Remove what an interrupted trial left, keeping a finished pretraining
+    (``ae_weights.h5`` is written atomically; ``config.json`` tells whether it fits)."""
+    if not os.path.isdir(d):
+        return
+    for name in os.listdir(d):
+        if name not in ("ae_weights.h5", "config.json", "pretrain_log.csv"):
+            p = os.path.join(d, name)
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+
+
+def _row(method, dataset, k, seed, d):
+    row = {"method": method, "dataset": dataset, "trial": k, "seed": seed}
+    s_path, e_path = os.path.join(d, "summary.json"), os.path.join(d, "error.json")
+    if os.path.isfile(s_path):
+        s = read_json(s_path)
+        init = s.get("init") or {}
+        row.update({m: _r(s.get(m)) for m in ("acc", "nmi", "ari")})
+        row.update({f"init_{m}": _r(init.get(m)) for m in ("acc", "nmi", "ari")})
+        row.update(pretrain_s=s["pretrain_s"], cluster_s=s["cluster_s"], total_s=s["total_s"],
+                   iterations=s["iterations"], pretrain_reused=s.get("pretrain_reused", False),
+                   status="done", error="")
+    elif os.path.isfile(e_path):
+        row.update(status="failed", error=read_json(e_path).get("error", ""))
+    else:
+        row.update(status="pending", error="")
+    return row
+
+
+def _r(v):
+    return "" if v is None else round(float(v), 5)
+
+
+def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None):
+    """k-means on the raw data for each seed (cached in ``<root>/_baselines``)."""
+    from sklearn.cluster import KMeans
+    from .datasets import dataset_info, load_dataset
+    from .metrics import evaluate
+    path = os.path.join(root, "_baselines", os.path.basename(dataset) + ".json")
+    cache = read_json(path) if os.path.isfile(path) else {}
+    todo = [s for s in seeds if str(s) not in cache]
+    if todo:
+        x, y = load_dataset(dataset, data_dir=data_dir)
+        if y is None:
+            return []
+        k = n_clusters or (dataset_info(dataset) or (len(np.unique(y)),))[0]
+        for s in todo:
+            cache[str(s)] = evaluate(y, KMeans(k, n_init=10, random_state=s).fit_predict(x))
+        write_json(path, cache)
+    return [cache[str(s)] for s in seeds]
+
+
+def _ms(values):
+    v = [float(x) for x in values if x != "" and x is not None]
+    if not v:
+        return "", ""
+    return round(float(np.mean(v)), 4), round(float(np.std(v)), 4)
+
+
+def summarise(rows, baselines):
+    """Mean and std per method x data set, with the k-means baselines."""
+    out = []
+    for ds in dict.fromkeys(r["dataset"] for r in rows):
+        for name, recs in [("k-means (raw)", baselines.get(ds, []))] + [
+                (m, [r for r in rows if r["dataset"] == ds and r["method"] == m and r["status"] == "done"])
+                for m in dict.fromkeys(r["method"] for r in rows if r["dataset"] == ds)]:
+            if not recs:
+                continue
+            s = {"dataset": ds, "method": name, "n": len(recs)}
+            for m in ("acc", "nmi", "ari"):
+                s[f"{m}_mean"], s[f"{m}_std"] = _ms([r.get(m) for r in recs])
+                s[f"init_{m}_mean"], s[f"init_{m}_std"] = _ms([r.get(f"init_{m}") for r in recs])
+            s["total_s_mean"] = _ms([r.get("total_s") for r in recs])[0]
+            out.append(s)
+    return out
+
+
+def _published_for(ds, method):
+    pub = PUBLISHED.get(ds, {})
+    if method.startswith("k-means"):
+        return pub.get("k-means")
+    if "DCN" in method:
+        return pub.get("DCN")
+    if method.endswith("-DA"):
+        return pub.get("DEC-DA")
+    if method in ("DEC", "FcDEC"):
+        return pub.get("DEC")
+    return None
+
+
+def summary_markdown(summary):
+    lines = []
+    for ds in dict.fromkeys(s["dataset"] for s in summary):
+        lines += [f"### {ds}", "",
+                  "| method | trials | ACC | NMI | ARI | AE+k-means ACC | AE+k-means NMI | published ACC / NMI | time per trial |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for s in (s for s in summary if s["dataset"] == ds):
+            def f(key):
+                m, sd = s[f"{key}_mean"], s[f"{key}_std"]
+                return "" if m == "" else f"{m:.3f} ± {sd:.3f}"
+            pub = _published_for(ds, s["method"])
+            t = s["total_s_mean"]
+            lines.append(f"| {s['method']} | {s['n']} | {f('acc')} | {f('nmi')} | {f('ari')} | "
+                         f"{f('init_acc')} | {f('init_nmi')} | "
+                         f"{'' if not pub else f'{pub[0]:.3f} / {pub[1]:.3f}'} | "
+                         f"{'' if t == '' else f'{t:.0f} s'} |")
+        lines.append("")
+    lines.append("Published figures: ALGORITHMS.md (DEC-DA: the best of its methods).")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(root, rows, baselines):
+    write_csv(os.path.join(root, "results.csv"), rows, RESULT_FIELDS)
+    summary = summarise(rows, baselines)
+    if summary:
+        write_csv(os.path.join(root, "summary.csv"), summary, list(summary[0]))
+    with atomic_path(os.path.join(root, "summary.md")) as tmp:
+        with open(tmp, "w") as f:
+            f.write(summary_markdown(summary))
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(args):
+    from .methods import method_family
+    methods = args.methods or DEFAULT_METHODS
+    sets = args.datasets or available_datasets(args.data_dir)
+    if args.trials < 1:
+        raise ValueError(f"--trials must be >= 1, got {args.trials}")
+    for m in methods:
+        method_family(m)
+    root = args.save_dir
+    plan = [(m, ds, k) for ds in sets for m in methods for k in range(args.trials)]
+    seeds = [args.seed_base + k for k in range(args.trials)]
+    signal.signal(signal.SIGTERM, _terminate)
+    t0, done_times = time.time(), []
+    for i, (m, ds, k) in enumerate(plan, 1):
+        d, seed = trial_dir(root, m, ds, k), args.seed_base + k
+        if os.path.isfile(os.path.join(d, "summary.json")):
+            continue
+        left = len(plan) - i + 1
+        eta = f", about {_hms(np.mean(done_times) * left)} left" if done_times else ""
+        print(f"[{i}/{len(plan)}] {m} on {ds}, trial {k} (seed {seed}){eta}", flush=True)
+        _clean_partial(d)
+        t_trial = time.time()
+        pre, cache = None, None
+        if args.reuse_pretrain:
+            cache = os.path.join(root, "_pretrain", _pretrain_key(m, ds, args, seed) + ".h5")
+            pre = cache if os.path.isfile(cache) else None
+        pre = pre or args.pretrained_weights
+        try:
+            s = cli.run_one(m, ds, args, d, seed, pre)
+            s["pretrain_reused"] = bool(pre)
+            write_json(os.path.join(d, "summary.json"), s)
+            if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
+                with atomic_path(cache) as tmp:
+                    shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)
+            print(f"    acc {s.get('acc', float('nan')):.4f}  nmi {s.get('nmi', float('nan')):.4f}  "
+                  f"({s['total_s']:.0f}s)", flush=True)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:   # a failing trial is recorded and the others go on
+            os.makedirs(d, exist_ok=True)
+            write_json(os.path.join(d, "error.json"), {"error": f"{type(e).__name__}: {e}"})
+            print(f"    failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        done_times.append(time.time() - t_trial)
+        _report(root, methods, sets, args, seeds)
+    _report(root, methods, sets, args, seeds)
+    print(f"done in {_hms(time.time() - t0)}: {os.path.join(root, 'summary.md')}")
+    print(open(os.path.join(root, "summary.md")).read())
+    return 0
+
+
+def _report(root, methods, sets, args, seeds):
+    rows = [_row(m, ds, k, args.seed_base + k, trial_dir(root, m, ds, k))
+            for ds in sets for m in methods for k in range(args.trials)]
+    baselines = {}
+    for ds in sets:
+        try:
+            baselines[ds] = kmeans_baseline(ds, seeds[:5], root, args.data_dir, args.n_clusters)
+        except (ValueError, FileNotFoundError):
+            baselines[ds] = []
+    write_reports(root, rows, baselines)
+
+
+def _hms(s):
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def main(argv=None):
+    cli.quiet_tensorflow()
+    args = parser().parse_args(argv)
+    return cli.guarded(lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
