@@ -1,0 +1,152 @@
+#!/usr/bin/env python
+"""Throughput of every phase on MNIST-sized input, beside this machine's matmul peak.
+
+    python bench/throughput.py                     # FcDEC, ConvDEC, DCN, +/- augmentation
+    python bench/throughput.py --quick             # fewer steps
+    python bench/throughput.py --json out.json
+
+Prints one line per figure, ``name value unit``, and the network's achieved
+GFLOP/s as a fraction of the dense matmul peak measured in the same run.
+Random data of MNIST's shape is used (timing does not depend on the values).
+FLOPs: 2 per multiply-add, a training step = 3x the forward pass.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from deckeras.augment import augment  # noqa: E402
+from deckeras.methods import make_method  # noqa: E402
+
+
+def matmul_peak(n=2048, reps=20):
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    f = tf.function(lambda a, b: tf.matmul(a, b))
+    f(a, b).numpy()
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(reps):
+            c = f(a, b)
+        c.numpy()
+        best = min(best, (time.perf_counter() - t) / reps)
+    return 2 * n ** 3 / best / 1e9
+
+
+def forward_flops(model):
+    """FLOPs of one sample's forward pass through Dense / Conv / ConvTranspose layers."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            kh, kw, cout, cin = layer.kernel.shape
+            h, w = layer.input.shape[1:3]
+            total += 2 * kh * kw * cin * cout * h * w
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            h, w = layer.output.shape[1:3]
+            total += 2 * kh * kw * cin * cout * h * w
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+    return total
+
+
+def timed(fn, n):
+    fn()                       # trace and warm up
+    t = time.perf_counter()
+    for _ in range(n):
+        out = fn()
+    np.asarray(out)
+    return (time.perf_counter() - t) / n
+
+
+def bench_method(method, x, steps, report, peak):
+    image = "Conv" in method
+    xs = x.reshape(-1, 28, 28, 1) if image else x
+    m = make_method(method, "mnist", n_clusters=10, pretrain_epochs=0, maxiter=0,
+                    kmeans_n_init=1, random_state=0, verbose=0)
+    m.fit(xs[:2048])           # builds, k-means init, optimizer
+    flops = forward_flops(m.autoencoder_)
+    X = tf.constant(xs)
+    n, b = len(xs), m.batch_size
+    rng = np.random.default_rng(0)
+
+    # pretraining: one timed run of `steps` mini-batches through the same code as pretrain()
+    m.set_params(pretrain_epochs=1)
+    sub = xs[: steps * b]
+    m.pretrain(sub)            # traces
+    t = time.perf_counter()
+    m.pretrain(sub)
+    dt = time.perf_counter() - t
+    rate = len(sub) / dt
+    report(f"{method}.pretrain_samples_per_s", rate, "samples/s")
+    report(f"{method}.pretrain_gflops", rate * 3 * flops / 1e9, "GFLOP/s")
+    report(f"{method}.pretrain_fraction_of_peak", rate * 3 * flops / 1e9 / peak, "")
+    report(f"{method}.pretrain_s_per_70k_epoch", 70000 / rate, "s")
+
+    # clustering: the compiled step alone, then a full-data target update
+    m._X = X
+    if hasattr(m, "_P"):
+        m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
+    else:
+        m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
+    step = m._make_train_step()
+    idx = [rng.choice(n, b, replace=False).astype(np.int32) for _ in range(8)]
+    it = iter(range(10 ** 9))
+    step_s = timed(lambda: step(idx[next(it) % 8]), steps)
+    update_s = timed(lambda: m._on_update(X), 2)
+    interval = m.update_interval or -(-n // b)
+    per_iter = step_s + update_s / interval
+    report(f"{method}.cluster_step_ms", step_s * 1e3, "ms")
+    report(f"{method}.target_update_s", update_s, "s")
+    report(f"{method}.cluster_ms_per_iter_incl_updates", per_iter * 1e3, "ms")
+    report(f"{method}.cluster_iters_per_s", 1 / per_iter, "it/s")
+    # the step trains model_ (encoder [+ decoder]); DCN re-encodes the batch once more
+    step_flops = 3 * forward_flops(m.model_) + (forward_flops(m.encoder_) if hasattr(m, "_S") else 0)
+    report(f"{method}.cluster_step_gflops", b * step_flops / step_s / 1e9, "GFLOP/s")
+    report(f"{method}.cluster_step_fraction_of_peak", b * step_flops / step_s / 1e9 / peak, "")
+    del m._X
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--methods", nargs="+",
+                   default=["FcDEC", "FcDEC-DA", "ConvDEC", "ConvDEC-DA", "DCN", "DCN-DA"])
+    p.add_argument("--n", type=int, default=70000, help="samples for full-data passes")
+    p.add_argument("--steps", type=int, default=60, help="mini-batches per timing")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--json")
+    a = p.parse_args()
+    if a.quick:
+        a.steps, a.n = 20, 20000
+    out = {}
+
+    def report(name, value, unit):
+        out[name] = float(value)
+        print(f"{name} {value:.4g} {unit}".rstrip(), flush=True)
+
+    report("tf_version", float(tf.__version__.rsplit(".", 1)[0]), "")
+    report("cpu_threads", os.cpu_count(), "")
+    peak = matmul_peak()
+    report("matmul_peak_gflops", peak, "GFLOP/s")
+    x = np.random.default_rng(0).random((a.n, 784), dtype=np.float32)
+    aug_fn = tf.function(lambda t: augment(t, (28, 28, 1)))
+    xb = tf.constant(x[:256])
+    report("augment_images_per_s", 256 / timed(lambda: aug_fn(xb), 50), "images/s")
+    for method in a.methods:
+        bench_method(method, x, a.steps, report, peak)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
