@@ -259,13 +259,35 @@ def run(args):
     return 0
 
 
+def _discovered(root):
+    """(method, dataset, trial) of every trial folder already under ``root``."""
+    from .methods import METHODS
+    found = []
+    for m in (m for m in METHODS if os.path.isdir(os.path.join(root, m))):
+        for ds in sorted(os.listdir(os.path.join(root, m))):
+            if os.path.isdir(os.path.join(root, m, ds)):
+                found += [(m, ds, int(t[5:])) for t in sorted(os.listdir(os.path.join(root, m, ds)))
+                          if t.startswith("trial") and t[5:].isdigit()]
+    return found
+
+
 def _report(root, methods, sets, args, seeds):
-    rows = [_row(m, ds, k, args.seed_base + k, trial_dir(root, m, ds, k))
-            for ds in sets for m in methods for k in range(args.trials)]
-    baselines = {}
-    for ds in sets:
+    """Rebuild the reports from this run's plan plus every other trial in ``root``,
+    so several invocations into one folder share one results.csv."""
+    plan = [(m, os.path.basename(ds), k) for ds in sets for m in methods for k in range(args.trials)]
+    extra = [t for t in _discovered(root) if t not in plan]
+    rows = []
+    for m, ds, k in plan + extra:
+        d = os.path.join(root, m, ds, f"trial{k}")
+        cfg = os.path.join(d, "config.json")
+        seed = read_json(cfg).get("seed") if os.path.isfile(cfg) else args.seed_base + k
+        rows.append(_row(m, ds, k, seed, d))
+    rows = [r for r in rows if r["status"] != "pending" or (r["method"], r["dataset"], r["trial"]) in plan]
+    baselines, source = {}, {os.path.basename(s): s for s in sets}
+    for ds in dict.fromkeys(list(source) + [e[1] for e in extra]):
         try:
-            baselines[ds] = kmeans_baseline(ds, seeds[:5], root, args.data_dir, args.n_clusters)
+            baselines[ds] = kmeans_baseline(source.get(ds, ds), seeds[:5], root, args.data_dir,
+                                            args.n_clusters)
         except (ValueError, FileNotFoundError):
             baselines[ds] = []
     write_reports(root, rows, baselines)
