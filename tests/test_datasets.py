@@ -185,3 +185,11 @@ def test_real_mnist():
     x, y = load_dataset("mnist-test")
     assert x.shape == (10000, 784) and x.max() == 1.0
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_datasets_command_line(capsys):
+    assert datasets._main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist" in out and "digits" in out and "synthetic" in out
+    assert datasets._main(["fetch", "nosuch"]) == 2
+    assert "unknown data set" in capsys.readouterr().err

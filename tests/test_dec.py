@@ -143,3 +143,12 @@ def test_bad_input(small_digits):
         DEC(n_clusters=10, optimizer="rmsprop", maxiter=1, **TINY).fit(x)
     with pytest.raises(ValueError, match="not fitted"):
         DEC().predict(x)
+
+
+def test_sklearn_clone_and_params():
+    from sklearn.base import clone
+    m = DEC(n_clusters=4, gamma=0.3, lr=0.5, augment=True)
+    c = clone(m)
+    assert c.get_params() == m.get_params() and c is not m
+    c.set_params(lr=0.1)
+    assert c.lr == 0.1 and m.lr == 0.5

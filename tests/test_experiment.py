@@ -81,3 +81,11 @@ def test_failing_trial_is_recorded_and_others_go_on(tmp_path):
 
 def _summaries(root):
     return [os.path.join(dp, "summary.json") for dp, _, fs in os.walk(root) if "summary.json" in fs]
+
+
+def test_second_invocation_keeps_earlier_rows(exp):
+    assert experiment.main(["--trials", "1", "--methods", "FcIDEC", "--datasets", "digits",
+                            "-d", exp] + ARGS) == 0
+    rows = _rows(exp)
+    assert {r["method"] for r in rows} == {"FcIDEC", "FcDEC", "DCN"}
+    assert len(rows) == 5 and all(r["status"] == "done" for r in rows)

@@ -43,6 +43,13 @@ def make_optimizer(name, lr=None, momentum=0.9):
 class DeepClusterer(ClusterMixin, BaseEstimator):
     """Base class; see ``DEC`` and ``DCN`` for the parameters."""
 
+    def _store_params(self, values):
+        """``__init__`` only stores its arguments (scikit-learn's rule); the
+        subclasses list them explicitly so that ``get_params`` sees them."""
+        for name, value in values.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     # ------------------------------------------------------------ hooks
     def _build_cluster_model(self):
         raise NotImplementedError
@@ -109,6 +116,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             x = x.reshape(len(x), -1)
         return x, y
 
+    def _compile_step(self, fn):
+        """Compile a train step ``fn(idx) -> loss`` once for any batch size."""
+        return tf.function(fn, input_signature=[tf.TensorSpec([None], tf.int32)],
+                           jit_compile=self.jit_compile, autograph=False)
+
     def _uses_augmentation(self):
         pre = self.augment if self.aug_pretrain is None else self.aug_pretrain
         return bool(self.augment or pre)
@@ -160,7 +172,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             ae = self.autoencoder_
             opt.build(ae.trainable_variables)
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], jit_compile=self.jit_compile)
+        @self._compile_step
         def step(idx):
             xb = tf.gather(X, idx)
             if aug:
@@ -291,8 +303,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
     def _embed(self, X):
         if not hasattr(self, "_embed_fn"):
-            self._embed_fn = tf.function(lambda xb: self.encoder_(xb, training=False),
-                                         reduce_retracing=True)
+            self._embed_fn = compile_pass(lambda xb: self.encoder_(xb, training=False))
         return self._batched(self._embed_fn, X)
 
     def _check_fitted(self):
@@ -337,6 +348,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         load_weights(self.model_, path, what="model weights")
         self.pretrained_ = True
         return self
+
+
+def compile_pass(fn):
+    """Compile a full-data pass over batches (retraced only for a new batch shape)."""
+    return tf.function(fn, reduce_retracing=True, autograph=False)
 
 
 def _is_int(v):

@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
-from .base import DeepClusterer
+from .base import DeepClusterer, compile_pass
 
 __all__ = ["DCN", "update_centres"]
 
@@ -62,33 +62,7 @@ class DCN(DeepClusterer):
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False):
-        self.n_clusters = n_clusters
-        self.arch = arch
-        self.dims = dims
-        self.filters = filters
-        self.embedding_dim = embedding_dim
-        self.init = init
-        self.lamda = lamda
-        self.init_count = init_count
-        self.augment = augment
-        self.aug_pretrain = aug_pretrain
-        self.rotation = rotation
-        self.shift = shift
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_optimizer = pretrain_optimizer
-        self.pretrain_lr = pretrain_lr
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.maxiter = maxiter
-        self.update_interval = update_interval
-        self.tol = tol
-        self.kmeans_n_init = kmeans_n_init
-        self.random_state = random_state
-        self.verbose = verbose
-        self.save_dir = save_dir
-        self.jit_compile = jit_compile
+        self._store_params(locals())
 
     def _check_params(self):
         super()._check_params()
@@ -117,8 +91,7 @@ class DCN(DeepClusterer):
         half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)],
-                     jit_compile=self.jit_compile)
+        @self._compile_step
         def step(idx):
             x_clean = tf.gather(X, idx)
             xb = self._augment(x_clean) if aug else x_clean
@@ -142,8 +115,7 @@ class DCN(DeepClusterer):
 
     def _distances(self, X):
         if not hasattr(self, "_dist_fn"):
-            self._dist_fn = tf.function(lambda xb: self.model_(xb, training=False)[0],
-                                        reduce_retracing=True)
+            self._dist_fn = compile_pass(lambda xb: self.model_(xb, training=False)[0])
         return self._batched(self._dist_fn, X)
 
     def _on_update(self, X):

@@ -4,7 +4,7 @@ import tensorflow as tf
 import keras
 
 from ..layers import ClusteringLayer
-from .base import DeepClusterer
+from .base import DeepClusterer, compile_pass
 
 __all__ = ["DEC", "target_distribution"]
 
@@ -74,34 +74,7 @@ class DEC(DeepClusterer):
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False):
-        self.n_clusters = n_clusters
-        self.arch = arch
-        self.dims = dims
-        self.filters = filters
-        self.embedding_dim = embedding_dim
-        self.init = init
-        self.alpha = alpha
-        self.gamma = gamma
-        self.keep_decoder = keep_decoder
-        self.augment = augment
-        self.aug_pretrain = aug_pretrain
-        self.rotation = rotation
-        self.shift = shift
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_optimizer = pretrain_optimizer
-        self.pretrain_lr = pretrain_lr
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.maxiter = maxiter
-        self.update_interval = update_interval
-        self.tol = tol
-        self.kmeans_n_init = kmeans_n_init
-        self.random_state = random_state
-        self.verbose = verbose
-        self.save_dir = save_dir
-        self.jit_compile = jit_compile
+        self._store_params(locals())
 
     def _reconstructs(self):
         return self.gamma > 0 if self.keep_decoder is None else bool(self.keep_decoder)
@@ -135,7 +108,7 @@ class DEC(DeepClusterer):
         kl_weight = gamma if rec else 1.0
         variables = model.trainable_variables
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)], jit_compile=self.jit_compile)
+        @self._compile_step
         def step(idx):
             xb = tf.gather(X, idx)
             if aug:                       # DEC-DA: the step sees aug(x), P came from clean x
@@ -152,8 +125,7 @@ class DEC(DeepClusterer):
 
     def _soft_assign(self, X):
         if not hasattr(self, "_q_fn"):
-            self._q_fn = tf.function(lambda xb: self._q_of(self.model_(xb, training=False)),
-                                     reduce_retracing=True)
+            self._q_fn = compile_pass(lambda xb: self._q_of(self.model_(xb, training=False)))
         return self._batched(self._q_fn, X)
 
     def _on_update(self, X):
