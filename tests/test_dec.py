@@ -152,3 +152,17 @@ def test_sklearn_clone_and_params():
     assert c.get_params() == m.get_params() and c is not m
     c.set_params(lr=0.1)
     assert c.lr == 0.1 and m.lr == 0.5
+
+
+def test_dec_improves_on_its_init_and_beats_kmeans_on_small_synthetic():
+    from sklearn.cluster import KMeans
+    from deckeras.datasets import make_synthetic
+    x, y = make_synthetic(n_per_cluster=300, seed=0)
+    raw = metrics.nmi(y, KMeans(4, n_init=10, random_state=0).fit_predict(x))
+    m = DEC(n_clusters=4, dims=[64, 32], embedding_dim=2, pretrain_epochs=200,
+            pretrain_optimizer="adam", optimizer="adam", lr=1e-3, batch_size=64, maxiter=400,
+            update_interval=20, random_state=0).fit(x, y)
+    ours = metrics.nmi(y, m.labels_)
+    # measured: raw 0.78, AE + k-means 0.84, DEC 0.89 (seeds 1, 2: 0.90, 0.92)
+    assert ours > raw + 0.05, (ours, raw)
+    assert ours > m.init_metrics_["nmi"] + 0.02, (ours, m.init_metrics_)
