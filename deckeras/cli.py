@@ -230,7 +230,7 @@ def main(argv=None):
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 31)
         s = run_one(args.method, args.dataset, args, save_dir, seed, args.pretrained_weights)
         init = s.get("init") or {}
-        if init:
+        if init and not args.verbose:      # with progress on, fit already printed it
             print(f"AE + k-means: {format_metrics(init)}")
         print(f"{args.method} on {args.dataset}: {format_metrics(s) or 'done (no labels to score)'}"
               f"  ({s['iterations']} iterations, {s['total_s']:.0f}s; outputs in {save_dir})")
