@@ -103,10 +103,16 @@ def resolve_params(method, dataset, args, n_clusters, seed):
 
 
 def load_for(method, dataset, params, data_dir=None):
-    """Load ``dataset`` shaped for ``method`` (images when needed)."""
+    """Load ``dataset`` once, image-shaped when the method needs images."""
     import numpy as np
     from .datasets import dataset_info, load_dataset
-    x, y = load_dataset(dataset, data_dir=data_dir)
+    image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
+    try:
+        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir)
+    except ValueError as e:
+        if image and "square" in str(e):
+            raise ValueError(f"{method} needs image data: {e}") from None
+        raise
     k = params.get("n_clusters")
     if k is None:
         info = dataset_info(dataset)
@@ -116,12 +122,17 @@ def load_for(method, dataset, params, data_dir=None):
             k = int(len(np.unique(y)))
         else:
             raise ValueError(f"{dataset} has no labels: give --n-clusters")
-    if params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain"):
-        try:
-            x, _ = load_dataset(dataset, image=True, data_dir=data_dir)
-        except ValueError as e:
-            raise ValueError(f"{method} needs image data: {e}") from None
     return x, y, k
+
+
+def build(method, dataset, args, seed):
+    """Resolve the settings, load the data and make the (validated, unfitted) model."""
+    from .methods import make_method
+    params = resolve_params(method, dataset, args, args.n_clusters, seed)
+    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
+    model = make_method(method, dataset, **params)
+    model._prepare(x, y)                 # validates shapes, n_clusters, parameters
+    return model, x, y
 
 
 def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
@@ -132,21 +143,16 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
     import numpy as np
     from . import __version__, metrics
     from .io import read_json, write_csv, write_json
-    from .methods import make_method
+    from .methods import pretrain_signature
 
     t_start = time.time()
-    params = resolve_params(method, dataset, args, args.n_clusters, seed)
-    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
-    model = make_method(method, dataset, **params)
-    model._prepare(x, y)                 # validates shapes, n_clusters, parameters
+    model, x, y = build(method, dataset, args, seed)
     cfg_path = os.path.join(save_dir, "config.json")
     ae_path = os.path.join(save_dir, "ae_weights.h5")
     if pretrained_weights is None and os.path.isfile(ae_path) and os.path.isfile(cfg_path):
         old = read_json(cfg_path)        # resume: reuse a finished pretraining
-        keys = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
-                "pretrain_optimizer", "pretrain_lr", "aug_pretrain", "random_state", "batch_size")
-        now = json.loads(json.dumps({k: model.get_params().get(k) for k in keys}, default=str))
-        if all(old.get("params", {}).get(k) == now[k] for k in keys) and old.get("dataset") == dataset:
+        now = json.loads(json.dumps(pretrain_signature(model.get_params()), default=str))
+        if old.get("dataset") == dataset and pretrain_signature(old.get("params", {})) == now:
             pretrained_weights = ae_path
             if args.verbose:
                 print(f"resuming: reusing the pretrained autoencoder in {ae_path}")
@@ -171,7 +177,7 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
               [{"index": i, "label": int(l)} for i, l in enumerate(model.labels_)], ["index", "label"])
     summary = {"method": method, "dataset": dataset, "seed": seed, **final,
                "init": model.init_metrics_, "iterations": int(model.n_iter_),
-               "converged": bool(model.converged_),
+               "converged": bool(model.converged_), "pretrain_reused": bool(pretrained_weights),
                "pretrain_s": round(model.pretrain_time_, 2), "cluster_s": round(model.cluster_time_, 2),
                "total_s": round(time.time() - t_start, 2)}
     write_json(os.path.join(save_dir, "summary.json"), summary)
@@ -181,11 +187,7 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
 def test_one(method, dataset, args, weights):
     """Rebuild ``method`` for ``dataset``, load ``weights`` and evaluate."""
     from . import metrics
-    from .methods import make_method
-    params = resolve_params(method, dataset, args, args.n_clusters, args.seed)
-    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
-    model = make_method(method, dataset, **params)
-    model._prepare(x, y)
+    model, x, y = build(method, dataset, args, args.seed)
     model.load(weights, tuple(x.shape[1:]), model.image_shape_)
     labels = model.predict(x)
     return (metrics.evaluate(y, labels) if y is not None else {}), labels

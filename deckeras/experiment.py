@@ -58,16 +58,8 @@ def parser():
 
 def available_datasets(data_dir=None):
     """The benchmark sets whose files are already here (no fetching)."""
-    from .datasets import FMNIST_DIRS, FMNIST_FILES, data_home
-    home = data_home(data_dir)
-    mnist = any(os.path.isfile(p) for p in (os.path.join(home, "mnist", "mnist.npz"),
-                                            os.path.expanduser("~/.keras/datasets/mnist.npz")))
-    have = {"mnist": mnist, "mnist-test": mnist,
-            "usps": os.path.isfile(os.path.join(home, "usps", "usps_train.jf"))
-            or os.path.isfile(os.path.join(home, "usps", "usps.h5")),
-            "fmnist": any(all(os.path.isfile(os.path.join(d, f)) for f in FMNIST_FILES)
-                          for d in (os.path.join(home, "fmnist"),) + FMNIST_DIRS)}
-    return [d for d in CANDIDATE_SETS if have[d]] or ["digits"]
+    from .datasets import dataset_available
+    return [d for d in CANDIDATE_SETS if dataset_available(d, data_dir)] or ["digits"]
 
 
 def trial_dir(root, method, dataset, k):
@@ -76,11 +68,10 @@ def trial_dir(root, method, dataset, k):
 
 def _pretrain_key(method, dataset, args, seed):
     """What makes two trials' pretrained autoencoders identical."""
+    from .methods import make_method, pretrain_signature
     params = cli.resolve_params(method, dataset, args, args.n_clusters, seed)
-    keep = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
-            "pretrain_optimizer", "pretrain_lr", "batch_size", "momentum")
-    pre_aug = params.get("aug_pretrain", params.get("augment"))
-    blob = json.dumps([dataset, seed, pre_aug] + [params.get(k) for k in keep], default=str)
+    sig = pretrain_signature(make_method(method, dataset, **params).get_params())
+    blob = json.dumps([dataset, sig], default=str, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
@@ -238,8 +229,6 @@ def run(args):
         pre = pre or args.pretrained_weights
         try:
             s = cli.run_one(m, ds, args, d, seed, pre)
-            s["pretrain_reused"] = bool(pre)
-            write_json(os.path.join(d, "summary.json"), s)
             if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
                 with atomic_path(cache) as tmp:
                     shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)

@@ -12,7 +12,8 @@ user files) get settings measured here, sized for small data.
 import json
 import os
 
-__all__ = ["METHODS", "method_params", "make_method", "load_model", "method_family"]
+__all__ = ["METHODS", "method_params", "make_method", "load_model", "method_family",
+           "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
           "ConvDEC": ("conv", False, False), "ConvIDEC": ("conv", True, False)}
@@ -94,6 +95,19 @@ def method_params(method, dataset=None):
     if dataset == "synthetic":
         p.update(SYNTHETIC, **(SYNTHETIC_DCN if family == "dcn" else {}))
     return p
+
+
+PRETRAIN_KEYS = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
+                 "pretrain_optimizer", "pretrain_lr", "batch_size", "momentum", "random_state")
+
+
+def pretrain_signature(params):
+    """The estimator parameters that decide the pretrained autoencoder: two
+    models with equal signatures (on the same data) pretrain identically."""
+    sig = {k: params.get(k) for k in PRETRAIN_KEYS}
+    pre = params.get("aug_pretrain")
+    sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
+    return sig
 
 
 def make_method(method, dataset=None, **overrides):

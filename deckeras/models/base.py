@@ -162,6 +162,10 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         Returns self; sets ``pretrain_history_`` (epoch, loss, time_s).
         """
         x, y = self._prepare(x, y)
+        return self._pretrain(x, epochs)
+
+    def _pretrain(self, x, epochs=None):
+        """Pretraining on data already checked and shaped by ``_prepare``."""
         self._setup(x.shape)
         epochs = self.pretrain_epochs if epochs is None else int(epochs)
         aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
@@ -188,10 +192,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         n, b = len(x), self.batch_size
         for epoch in range(1, epochs + 1):
             perm = rng.permutation(n).astype(np.int32)
-            total = tf.constant(0.0)
-            for i in range(0, n, b):
-                total += step(perm[i:i + b]) * (min(b, n - i) / n)
-            row = {"epoch": epoch, "loss": float(total), "time_s": round(time.time() - t0, 3)}
+            # keep the loss tensors; read them once per epoch, not once per step
+            losses = [step(perm[i:i + b]) for i in range(0, n, b)]
+            sizes = np.minimum(b, n - np.arange(0, n, b)) / n
+            row = {"epoch": epoch, "loss": float(np.dot([float(l) for l in losses], sizes)),
+                   "time_s": round(time.time() - t0, 3)}
             self.pretrain_history_.append(row)
             if epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
                 eta = (time.time() - t0) / epoch * (epochs - epoch)
@@ -226,7 +231,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         self._setup(x.shape)
         if not self.pretrained_:
             if self.pretrain_epochs > 0:
-                self.pretrain(x, y)
+                self._pretrain(x)
             else:
                 self.pretrain_time_ = 0.0
         t0 = time.time()
@@ -261,23 +266,23 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         interval = self.update_interval or max(1, math.ceil(n / b))
         rng = np.random.default_rng(None if self.random_state is None else self.random_state + 1)
         batches = _shuffled_batches(n, b, rng)
-        self.history_, last, loss_sum, loss_n = [], self.init_labels_, tf.constant(0.0), 0
+        self.history_, last, losses = [], self.init_labels_, []
         ite, stopped = 0, False
         for ite in range(int(self.maxiter) + 1):
             if ite % interval == 0 or ite == self.maxiter:
                 labels = self._on_update(self._X)
                 delta = float(np.mean(labels != last))
                 last = labels
-                self._log(ite, y, labels, float(loss_sum) / max(loss_n, 1), delta, t0)
-                loss_sum, loss_n = tf.constant(0.0), 0
+                loss = float(np.mean([float(l) for l in losses])) if losses else 0.0
+                self._log(ite, y, labels, loss, delta, t0)
+                losses = []
                 if ite > 0 and delta < self.tol:
                     self._say(f"delta_label {delta:.5f} < tol {self.tol}: stopping at iteration {ite}")
                     stopped = True
                     break
                 if ite == self.maxiter:
                     break
-            loss_sum += step(next(batches))
-            loss_n += 1
+            losses.append(step(next(batches)))
         self.n_iter_ = ite
         self.converged_ = stopped
         self.labels_ = last          # from the weights as they are now: those saved last
