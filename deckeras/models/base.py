@@ -27,6 +27,9 @@ from ..weights import load_weights, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
 PREDICT_BATCH = 4096
+# mini-batches per compiled call: long enough to hide the call, short enough
+# that Ctrl-C (seen between calls) and progress stay prompt
+STEPS_PER_CALL = 64
 
 
 def make_optimizer(name, lr=None, momentum=0.9):
@@ -117,9 +120,28 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         return x, y
 
     def _compile_step(self, fn):
-        """Compile a train step ``fn(idx) -> loss`` once for any batch size."""
-        return tf.function(fn, input_signature=[tf.TensorSpec([None], tf.int32)],
-                           jit_compile=self.jit_compile, autograph=False)
+        """Compile a train step ``fn(idx) -> loss`` into ``run(idx, bounds)``.
+
+        One call of ``run`` takes ``len(bounds) - 1`` steps, step ``i`` on the
+        mini-batch ``idx[bounds[i]:bounds[i + 1]]``, inside one graph (a
+        sequential ``tf.while_loop``), and returns the losses. Python and the
+        eager runtime are out of the inner loop: on the 2-core CPU this is what
+        separated the loop's 12-15 s per MNIST epoch from the step's 10.3 s.
+        """
+        inner = (tf.function(fn, jit_compile=True, autograph=False) if self.jit_compile else fn)
+
+        def run(idx, bounds):
+            m = tf.shape(bounds)[0] - 1
+
+            def body(i, out):
+                loss = inner(idx[bounds[i]:bounds[i + 1]])
+                return i + 1, out.write(i, tf.cast(loss, tf.float32))
+            _, out = tf.while_loop(lambda i, _: i < m, body,
+                                   (tf.constant(0), tf.TensorArray(tf.float32, size=m)),
+                                   parallel_iterations=1)
+            return out.stack()
+        spec = tf.TensorSpec([None], tf.int32)
+        return tf.function(run, input_signature=[spec, spec], autograph=False)
 
     def _uses_augmentation(self):
         pre = self.augment if self.aug_pretrain is None else self.aug_pretrain
@@ -192,10 +214,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         n, b = len(x), self.batch_size
         for epoch in range(1, epochs + 1):
             perm = rng.permutation(n).astype(np.int32)
-            # keep the loss tensors; read them once per epoch, not once per step
-            losses = [step(perm[i:i + b]) for i in range(0, n, b)]
+            # one graph call per STEPS_PER_CALL mini-batches: Ctrl-C is seen between calls
+            losses = np.concatenate([step(*_call_args(chunk)) for chunk in
+                                     _chunks(_batches_of(perm, b), STEPS_PER_CALL)])
             sizes = np.minimum(b, n - np.arange(0, n, b)) / n
-            row = {"epoch": epoch, "loss": float(np.dot([float(l) for l in losses], sizes)),
+            row = {"epoch": epoch, "loss": float(np.dot(losses, sizes)),
                    "time_s": round(time.time() - t0, 3)}
             self.pretrain_history_.append(row)
             if epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
@@ -268,12 +291,12 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         batches = _shuffled_batches(n, b, rng)
         self.history_, last, losses = [], self.init_labels_, []
         ite, stopped = 0, False
-        for ite in range(int(self.maxiter) + 1):
+        while True:
             if ite % interval == 0 or ite == self.maxiter:
                 labels = self._on_update(self._X)
                 delta = float(np.mean(labels != last))
                 last = labels
-                loss = float(np.mean([float(l) for l in losses])) if losses else 0.0
+                loss = float(np.mean(np.concatenate(losses))) if losses else 0.0
                 self._log(ite, y, labels, loss, delta, t0)
                 losses = []
                 if ite > 0 and delta < self.tol:
@@ -282,7 +305,10 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
                     break
                 if ite == self.maxiter:
                     break
-            losses.append(step(next(batches)))
+            # the steps up to the next update (or maxiter), in graph calls
+            todo = min(interval - ite % interval, self.maxiter - ite, STEPS_PER_CALL)
+            losses.append(step(*_call_args([next(batches) for _ in range(todo)])).numpy())
+            ite += todo
         self.n_iter_ = ite
         self.converged_ = stopped
         self.labels_ = last          # from the weights as they are now: those saved last
@@ -368,6 +394,27 @@ def _shuffled_batches(n, b, rng):
     """Endless mini-batches of indices: a new permutation each epoch; the last
     batch of an epoch holds the remainder (never empty)."""
     while True:
-        perm = rng.permutation(n).astype(np.int32)
-        for i in range(0, n, b):
-            yield perm[i:i + b]
+        yield from _batches_of(rng.permutation(n).astype(np.int32), b)
+
+
+def _batches_of(perm, b):
+    for i in range(0, len(perm), b):
+        yield perm[i:i + b]
+
+
+def _chunks(it, size):
+    chunk = []
+    for item in it:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _call_args(batches):
+    """``(idx, bounds)`` for a ``run`` compiled by ``_compile_step``."""
+    bounds = np.zeros(len(batches) + 1, np.int32)
+    np.cumsum([len(bt) for bt in batches], out=bounds[1:])
+    return np.concatenate(batches), bounds
