@@ -3,6 +3,7 @@
 
     python bench/throughput.py                     # FcDEC, ConvDEC, DCN, +/- augmentation
     python bench/throughput.py --quick             # fewer steps
+    python bench/throughput.py --methods FcDEC DCN --precisions float32 mixed_bfloat16
     python bench/throughput.py --json out.json
 
 Prints one line per figure, ``name value unit``, and the network's achieved
@@ -25,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 from deckeras.augment import augment  # noqa: E402
 from deckeras.methods import make_method  # noqa: E402
+from deckeras.models import base  # noqa: E402
 
 
 def matmul_peak(n=2048, reps=20):
@@ -68,11 +70,13 @@ def timed(fn, n):
     return (time.perf_counter() - t) / n
 
 
-def bench_method(method, x, steps, report, peak):
+def bench_method(method, x, steps, report, peak, precision="float32"):
     image = "Conv" in method
     xs = x.reshape(-1, 28, 28, 1) if image else x
     m = make_method(method, "mnist", n_clusters=10, pretrain_epochs=0, maxiter=0,
-                    kmeans_n_init=1, random_state=0, verbose=0)
+                    kmeans_n_init=1, random_state=0, verbose=0, precision=precision)
+    if precision != "float32":
+        method = f"{method}[{precision}]"
     m.fit(xs[:2048])           # builds, k-means init, optimizer
     flops = forward_flops(m.autoencoder_)
     X = tf.constant(xs)
@@ -98,10 +102,11 @@ def bench_method(method, x, steps, report, peak):
         m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
     else:
         m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
-    step = m._make_train_step()
-    idx = [rng.choice(n, b, replace=False).astype(np.int32) for _ in range(8)]
-    it = iter(range(10 ** 9))
-    step_s = timed(lambda: step(idx[next(it) % 8]), steps)
+    run = m._make_train_step()           # steps in graph calls, as fit() runs them
+    per_call = min(steps, base.STEPS_PER_CALL)
+    args = base._call_args([rng.choice(n, b, replace=False).astype(np.int32)
+                            for _ in range(per_call)])
+    step_s = timed(lambda: run(*args), max(1, steps // per_call)) / per_call
     update_s = timed(lambda: m._on_update(X), 2)
     interval = m.update_interval or -(-n // b)
     per_iter = step_s + update_s / interval
@@ -123,6 +128,8 @@ def main():
     p.add_argument("--n", type=int, default=70000, help="samples for full-data passes")
     p.add_argument("--steps", type=int, default=60, help="mini-batches per timing")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--precisions", nargs="+", default=["float32"],
+                   help="dtype policies to time, e.g. float32 mixed_bfloat16")
     p.add_argument("--json")
     a = p.parse_args()
     if a.quick:
@@ -142,7 +149,8 @@ def main():
     xb = tf.constant(x[:256])
     report("augment_images_per_s", 256 / timed(lambda: aug_fn(xb), 50), "images/s")
     for method in a.methods:
-        bench_method(method, x, a.steps, report, peak)
+        for precision in a.precisions:
+            bench_method(method, x, a.steps, report, peak, precision)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=2)

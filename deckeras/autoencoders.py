@@ -33,6 +33,11 @@ class Dense(keras.layers.Dense):
         return self.activation(y) if self.activation is not None else y
 
 
+# The embedding layer computes in float32 under any mixed-precision policy:
+# k-means, soft assignments and distances then see full-precision embeddings.
+EMBED_DTYPE = "float32"
+
+
 def _init(init):
     return keras.initializers.get(DEC_INIT if init is None else init)
 
@@ -59,7 +64,8 @@ def dense_autoencoder(dims, act="relu", init=None, name="ae"):
         raise ValueError(f"dims must hold >= 2 positive sizes, got {dims}")
     n = len(dims) - 1
     enc_layers = [Dense(d, activation=act if i < n - 1 else None,
-                        kernel_initializer=_init(init), name=f"encoder_{i}")
+                        kernel_initializer=_init(init), name=f"encoder_{i}",
+                        dtype=EMBED_DTYPE if i == n - 1 else None)
                   for i, d in enumerate(dims[1:])]
     dec_layers = [Dense(d, activation=act if i < n - 1 else None,
                         kernel_initializer=_init(init), name=f"decoder_{n - 1 - i}")
@@ -89,7 +95,7 @@ def conv_autoencoder(input_shape, filters=(32, 64, 128), embedding_dim=10, init=
         L.Conv2D(f2, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki, name="conv2"),
         L.Conv2D(f3, 3, strides=2, padding=pad3, activation="relu", kernel_initializer=ki, name="conv3"),
         L.Flatten(name="flatten"),
-        Dense(embedding_dim, kernel_initializer=ki, name="embedding"),
+        Dense(embedding_dim, kernel_initializer=ki, name="embedding", dtype=EMBED_DTYPE),
     ]
     dec_layers = [
         Dense(f3 * hs * ws, activation="relu", kernel_initializer=ki, name="dense"),

@@ -12,7 +12,7 @@ user files) get settings measured here, sized for small data.
 import json
 import os
 
-__all__ = ["METHODS", "method_params", "make_method", "load_model", "method_family",
+__all__ = ["METHODS", "PRECISIONS", "method_params", "make_method", "load_model", "method_family",
            "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
@@ -20,6 +20,10 @@ _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
 METHODS = (["DEC", "IDEC"]
            + [m + s for s in ("", "-DA") for m in _DECDA]
            + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
+
+# Keras dtype policies offered (--precision): weights stay float32;
+# 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md).
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
 DEC_UPDATE_INTERVAL = {"mnist": 140, "fmnist": 140}          # others: 30
@@ -107,6 +111,7 @@ def pretrain_signature(params):
     sig = {k: params.get(k) for k in PRETRAIN_KEYS}
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
+    sig["precision"] = params.get("precision") or "float32"
     return sig
 
 

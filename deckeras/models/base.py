@@ -23,6 +23,7 @@ from ..augment import augment as augment_batch
 from ..autoencoders import build_autoencoder
 from ..datasets import as_images, check_data
 from ..io import write_csv
+from ..methods import PRECISIONS
 from ..weights import load_weights, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
@@ -87,6 +88,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             (_is_int(self.pretrain_epochs) and self.pretrain_epochs >= 0,
              f"pretrain_epochs must be >= 0, got {self.pretrain_epochs!r}"),
             (self.lr is None or self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+            (self.precision in PRECISIONS,
+             f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -159,11 +162,16 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
             self.__dict__.pop(cached, None)
         self.strategy_ = tf.distribute.get_strategy()
-        with self.strategy_.scope():
-            self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
-                self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
-                filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
-            self.model_ = self._build_cluster_model()
+        policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(self.precision)   # the layers built now keep it
+        try:
+            with self.strategy_.scope():
+                self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
+                    self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
+                    filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
+                self.model_ = self._build_cluster_model()
+        finally:
+            keras.config.set_dtype_policy(policy)
         self.pretrained_ = False
 
     def _augment(self, xb):
@@ -204,7 +212,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             if aug:
                 xb = self._augment(xb)
             with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.square(ae(xb, training=True) - xb))
+                loss = mse(ae(xb, training=True), xb)
             opt.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables),
                                     ae.trainable_variables))
             return loss
@@ -379,6 +387,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         load_weights(self.model_, path, what="model weights")
         self.pretrained_ = True
         return self
+
+
+def mse(reconstruction, x):
+    """Mean squared reconstruction error, in float32 under any precision."""
+    return tf.reduce_mean(tf.square(tf.cast(reconstruction, x.dtype) - x))
 
 
 def compile_pass(fn):

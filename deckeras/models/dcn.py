@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
-from .base import DeepClusterer, compile_pass
+from .base import DeepClusterer, compile_pass, mse
 
 __all__ = ["DCN", "update_centres"]
 
@@ -51,7 +51,8 @@ class DCN(DeepClusterer):
 
     The other parameters are those of ``DEC`` (``arch``, ``dims``,
     ``augment``, ``pretrain_*``, ``optimizer``, ``lr``, ``batch_size``,
-    ``maxiter``, ``update_interval`` (default: one epoch), ``tol``, ...).
+    ``maxiter``, ``update_interval`` (default: one epoch), ``tol``,
+    ``precision``, ...).
     Labels are the nearest centre of each embedding.
     """
 
@@ -61,7 +62,7 @@ class DCN(DeepClusterer):
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False):
+                 verbose=0, save_dir=None, jit_compile=False, precision="float32"):
         self._store_params(locals())
 
     def _check_params(self):
@@ -72,7 +73,8 @@ class DCN(DeepClusterer):
             raise ValueError(f"init_count must be >= 1, got {self.init_count!r}")
 
     def _build_cluster_model(self):
-        self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres")
+        self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres",
+                                             dtype="float32")
         dist = self.centres_layer_(self.encoder_.output)
         return keras.Model(self.encoder_.input, [dist, self.autoencoder_.output], name="dcn")
 
@@ -99,7 +101,7 @@ class DCN(DeepClusterer):
             with tf.GradientTape() as tape:
                 z = enc(xb, training=True)
                 r = dec(z, training=True)
-                rec = tf.reduce_mean(tf.square(r - xb))
+                rec = mse(r, xb)
                 clu = half_lamda * tf.reduce_mean(tf.reduce_sum(tf.square(z - target), axis=1))
                 loss = rec + clu
             opt.apply_gradients(zip(tape.gradient(loss, variables), variables))

@@ -4,7 +4,7 @@ import tensorflow as tf
 import keras
 
 from ..layers import ClusteringLayer
-from .base import DeepClusterer, compile_pass
+from .base import DeepClusterer, compile_pass, mse
 
 __all__ = ["DEC", "target_distribution"]
 
@@ -65,6 +65,9 @@ class DEC(DeepClusterer):
         Write logs and weights (DESIGN.md's files) here while training.
     jit_compile : bool, default False
         Compile train steps with XLA.
+    precision : {'float32', 'mixed_bfloat16'}, default 'float32'
+        Keras dtype policy of the networks. Weights, the embedding layer,
+        losses and soft assignments stay float32.
     """
 
     def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
@@ -73,7 +76,7 @@ class DEC(DeepClusterer):
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False):
+                 verbose=0, save_dir=None, jit_compile=False, precision="float32"):
         self._store_params(locals())
 
     def _reconstructs(self):
@@ -89,7 +92,7 @@ class DEC(DeepClusterer):
     def _build_cluster_model(self):
         enc = self.encoder_
         self.clustering_layer_ = ClusteringLayer(self.n_clusters, alpha=self.alpha,
-                                                 name="clustering")
+                                                 name="clustering", dtype="float32")
         q = self.clustering_layer_(enc.output)
         outputs = [q, self.autoencoder_.output] if self._reconstructs() else q
         return keras.Model(enc.input, outputs, name="idec" if self._reconstructs() else "dec")
@@ -118,7 +121,7 @@ class DEC(DeepClusterer):
                 out = model(xb, training=True)
                 loss = kl_weight * kl_divergence(pb, self._q_of(out))
                 if rec:
-                    loss += tf.reduce_mean(tf.square(out[1] - xb))
+                    loss += mse(out[1], xb)
             opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
         return step

@@ -1,0 +1,69 @@
+"""The in-graph training loop and the precision option."""
+import numpy as np
+import pytest
+
+from deckeras.methods import make_method
+from deckeras.models import base
+
+
+def _weights(model):
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("method", ["FcDEC", "DCN"])
+def test_steps_per_call_does_not_change_training(method, small_digits, monkeypatch):
+    """One graph call per step or 64 per call: the same steps in the same order."""
+    x, y = small_digits
+    results = []
+    for per_call in (1, 64):
+        monkeypatch.setattr(base, "STEPS_PER_CALL", per_call)
+        m = make_method(method, "digits", pretrain_epochs=3, maxiter=25, update_interval=10,
+                        tol=0.0, random_state=3).fit(x)
+        results.append((m.pretrain_history_, _weights(m.model_), m.labels_, m.n_iter_,
+                        [r["loss"] for r in m.history_]))
+    (h1, w1, l1, n1, c1), (h2, w2, l2, n2, c2) = results
+    assert n1 == n2 == 25
+    np.testing.assert_allclose([r["loss"] for r in h1], [r["loss"] for r in h2], rtol=1e-5)
+    np.testing.assert_allclose(c1, c2, rtol=1e-4, atol=1e-7)
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert np.array_equal(l1, l2)
+
+
+def test_loop_runs_the_batches_it_is_given():
+    """run(idx, bounds) takes one step per slice, in order, and returns each loss."""
+    import tensorflow as tf
+    m = make_method("FcDEC", "digits")
+    seen = tf.Variable(tf.zeros([0], tf.int32), shape=[None])
+
+    def fn(idx):
+        seen.assign(tf.concat([seen, idx[:1]], 0))
+        return tf.cast(tf.reduce_sum(idx), tf.float32)
+    run = m._compile_step(fn)
+    batches = [np.array([5, 1], np.int32), np.array([7], np.int32), np.array([2, 3, 4], np.int32)]
+    losses = run(*base._call_args(batches)).numpy()
+    assert losses.tolist() == [6.0, 7.0, 9.0]
+    assert seen.numpy().tolist() == [5, 7, 2]
+
+
+@pytest.mark.parametrize("method", ["FcIDEC", "ConvDEC-DA", "DCN"])
+def test_mixed_bfloat16_trains_float32_weights_and_reloads(method, small_digits, tmp_path):
+    x, y = small_digits
+    m = make_method(method, "digits", pretrain_epochs=2, maxiter=20, random_state=0,
+                    precision="mixed_bfloat16").fit(x, y)
+    assert any(layer.compute_dtype == "bfloat16" for layer in m.autoencoder_.layers)
+    assert all(w.dtype == np.float32 for w in _weights(m.model_))
+    z = m.transform(x)
+    assert z.dtype == np.float32 and np.isfinite(z).all()
+    labels = m.predict(x)
+    assert np.array_equal(labels, m.labels_)
+    path = str(tmp_path / "m.h5")
+    m.save(path)
+    fresh = make_method(method, "digits", precision="mixed_bfloat16").load(
+        path, m.input_shape_, m.image_shape_)
+    assert np.array_equal(fresh.predict(x), labels)
+
+
+def test_unknown_precision_is_a_clear_error(small_digits):
+    with pytest.raises(ValueError, match="precision must be one of"):
+        make_method("FcDEC", "digits", precision="float16").fit(small_digits[0])
