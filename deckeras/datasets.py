@@ -123,7 +123,14 @@ def _load_mnist(data_dir, test_only=False):
         else:
             x = np.concatenate([z["x_train"], z["x_test"]])
             y = np.concatenate([z["y_train"], z["y_test"]])
-    return x.astype(np.float32) / 255.0, y.astype(np.int64), (28, 28, 1)
+    return unit_scaled(x), y.astype(np.int64), (28, 28, 1)
+
+
+def unit_scaled(pixels):
+    """8-bit pixels as float32 in [0, 1], with no float temporary beside the result."""
+    x = pixels.astype(np.float32)
+    x /= 255.0
+    return x
 
 
 # ---------------------------------------------------------------- the rest
@@ -155,8 +162,7 @@ def _load_fmnist(data_dir):
     for d in dirs:
         if _has_files(d, FMNIST_FILES):
             xa, ya, xb, yb = (readers.read_idx(os.path.join(d, f)) for f in FMNIST_FILES)
-            x = np.concatenate([xa, xb]).astype(np.float32) / 255.0
-            return x, np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1)
+            return unit_scaled(np.concatenate([xa, xb])), np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1)
     try:
         import keras
         (xa, ya), (xb, yb) = keras.datasets.fashion_mnist.load_data()
@@ -164,7 +170,7 @@ def _load_fmnist(data_dir):
         raise FileNotFoundError(
             "Fashion-MNIST not found: run `apt-get install dataset-fashion-mnist` (as root) "
             f"or put the four *-ubyte.gz files in {dirs[0]}") from None
-    return (np.concatenate([xa, xb]).astype(np.float32) / 255.0,
+    return (unit_scaled(np.concatenate([xa, xb])),
             np.concatenate([ya, yb]).astype(np.int64), (28, 28, 1))
 
 
@@ -307,8 +313,8 @@ def check_data(x, y=None, name="data"):
         raise ValueError(f"{name}: expected an array of shape (n_samples, n_features) "
                          f"with at least one sample, got shape {x.shape}")
     x = x.astype(np.float32, copy=False)
-    bad = ~np.isfinite(x)
-    if bad.any():
+    if not np.isfinite(x).all():
+        bad = ~np.isfinite(x)
         i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
         raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
                          f"(first in sample {i}); clean or impute them first")

@@ -31,18 +31,20 @@ def test_steps_per_call_does_not_change_training(method, small_digits, monkeypat
 
 
 def test_loop_runs_the_batches_it_is_given():
-    """run(idx, bounds) takes one step per slice, in order, and returns each loss."""
+    """run(idx, bounds, x[idx]) takes one step per slice, in order, on those samples."""
     import tensorflow as tf
     m = make_method("FcDEC", "digits")
+    m.input_shape_ = (2,)
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
     seen = tf.Variable(tf.zeros([0], tf.int32), shape=[None])
 
-    def fn(idx):
+    def fn(idx, xb):
         seen.assign(tf.concat([seen, idx[:1]], 0))
-        return tf.cast(tf.reduce_sum(idx), tf.float32)
+        return tf.reduce_sum(xb[:, 1])          # x[i, 1] = 2 i + 1
     run = m._compile_step(fn)
     batches = [np.array([5, 1], np.int32), np.array([7], np.int32), np.array([2, 3, 4], np.int32)]
-    losses = run(*base._call_args(batches)).numpy()
-    assert losses.tolist() == [6.0, 7.0, 9.0]
+    losses = run(*base._call_args(batches, x)).numpy()
+    assert losses.tolist() == [11.0 + 3.0, 15.0, 5.0 + 7.0 + 9.0]
     assert seen.numpy().tolist() == [5, 7, 2]
 
 

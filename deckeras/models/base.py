@@ -27,10 +27,12 @@ from ..methods import PRECISIONS
 from ..weights import load_weights, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
-PREDICT_BATCH = 4096
-# mini-batches per compiled call: long enough to hide the call, short enough
-# that Ctrl-C (seen between calls) and progress stay prompt
+PREDICT_BATCH = 2048          # rows per full-data pass call: as fast as 4096 here, half the memory
+# Mini-batches per compiled call: enough to hide the cost of a call (~8 ms
+# here), few enough that Ctrl-C (seen between calls) stays prompt and that the
+# samples handed to TensorFlow per call stay under CALL_BYTES.
 STEPS_PER_CALL = 64
+CALL_BYTES = 16 * 2 ** 20
 
 
 def make_optimizer(name, lr=None, momentum=0.9):
@@ -62,15 +64,16 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         raise NotImplementedError
 
     def _make_train_step(self):
-        """Return a compiled ``step(idx) -> loss`` for one mini-batch."""
+        """Return ``self._compile_step(step)`` for ``step(idx, xb) -> loss``: one
+        mini-batch ``xb = x[idx]`` (the indices address per-sample state)."""
         raise NotImplementedError
 
-    def _on_update(self, x_tensor):
+    def _on_update(self, x):
         """Called every ``update_interval`` iterations: refresh targets from
         clean data and return the current labels of all samples."""
         raise NotImplementedError
 
-    def _labels_of(self, x_tensor):
+    def _labels_of(self, x):
         raise NotImplementedError
 
     # ------------------------------------------------------------ validation
@@ -123,28 +126,36 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         return x, y
 
     def _compile_step(self, fn):
-        """Compile a train step ``fn(idx) -> loss`` into ``run(idx, bounds)``.
+        """Compile a train step ``fn(idx, xb) -> loss`` into ``run(idx, bounds, xs)``.
 
-        One call of ``run`` takes ``len(bounds) - 1`` steps, step ``i`` on the
-        mini-batch ``idx[bounds[i]:bounds[i + 1]]``, inside one graph (a
-        sequential ``tf.while_loop``), and returns the losses. Python and the
-        eager runtime are out of the inner loop: on the 2-core CPU this is what
-        separated the loop's 12-15 s per MNIST epoch from the step's 10.3 s.
+        One call of ``run`` takes ``len(bounds) - 1`` steps; step ``i`` sees
+        the slice ``bounds[i]:bounds[i + 1]`` of the indices ``idx`` and of
+        their samples ``xs = x[idx]``. The steps run inside one graph (a
+        sequential ``tf.while_loop``), so Python and the eager runtime are out
+        of the inner loop (bench/README.md: 11-12 s vs 12-14 s per dense MNIST
+        epoch), and the data set stays in NumPy: TensorFlow only ever holds
+        the samples of one call (``_call_args``).
         """
         inner = (tf.function(fn, jit_compile=True, autograph=False) if self.jit_compile else fn)
 
-        def run(idx, bounds):
+        def run(idx, bounds, xs):
             m = tf.shape(bounds)[0] - 1
 
             def body(i, out):
-                loss = inner(idx[bounds[i]:bounds[i + 1]])
+                lo, hi = bounds[i], bounds[i + 1]
+                loss = inner(idx[lo:hi], xs[lo:hi])
                 return i + 1, out.write(i, tf.cast(loss, tf.float32))
             _, out = tf.while_loop(lambda i, _: i < m, body,
                                    (tf.constant(0), tf.TensorArray(tf.float32, size=m)),
                                    parallel_iterations=1)
             return out.stack()
         spec = tf.TensorSpec([None], tf.int32)
-        return tf.function(run, input_signature=[spec, spec], autograph=False)
+        xspec = tf.TensorSpec((None,) + tuple(self.input_shape_), tf.float32)
+        return tf.function(run, input_signature=[spec, spec, xspec], autograph=False)
+
+    def _steps_per_call(self, x):
+        batch_bytes = self.batch_size * x[:1].nbytes
+        return int(max(1, min(STEPS_PER_CALL, CALL_BYTES // batch_bytes)))
 
     def _uses_augmentation(self):
         pre = self.augment if self.aug_pretrain is None else self.aug_pretrain
@@ -200,15 +211,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         epochs = self.pretrain_epochs if epochs is None else int(epochs)
         aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
         rng = np.random.default_rng(self.random_state)
-        X = tf.constant(x)
         with self.strategy_.scope():
             opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum)
             ae = self.autoencoder_
             opt.build(ae.trainable_variables)
 
         @self._compile_step
-        def step(idx):
-            xb = tf.gather(X, idx)
+        def step(idx, xb):
             if aug:
                 xb = self._augment(xb)
             with tf.GradientTape() as tape:
@@ -223,8 +232,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         for epoch in range(1, epochs + 1):
             perm = rng.permutation(n).astype(np.int32)
             # one graph call per STEPS_PER_CALL mini-batches: Ctrl-C is seen between calls
-            losses = np.concatenate([step(*_call_args(chunk)) for chunk in
-                                     _chunks(_batches_of(perm, b), STEPS_PER_CALL)])
+            losses = np.concatenate([step(*_call_args(chunk, x)) for chunk in
+                                     _chunks(_batches_of(perm, b), self._steps_per_call(x))])
             sizes = np.minimum(b, n - np.arange(0, n, b)) / n
             row = {"epoch": epoch, "loss": float(np.dot(losses, sizes)),
                    "time_s": round(time.time() - t0, 3)}
@@ -266,8 +275,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             else:
                 self.pretrain_time_ = 0.0
         t0 = time.time()
-        X = tf.constant(x)
-        z = self._embed(X)
+        z = self._embed(x)
         km = KMeans(self.n_clusters, n_init=self.kmeans_n_init,
                     random_state=self.random_state).fit(z)
         self.init_labels_ = km.labels_.astype(np.int64)
@@ -279,7 +287,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             self._init_clusters(z, km)
             self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
             self.optimizer_.build(self._trainable_variables())
-        self._X = X
+        self._X = x
         if self.save_dir:
             save_weights(self.model_, self._out("model_0.h5"))
         self._cluster_loop(x, y, t0)
@@ -314,8 +322,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
                 if ite == self.maxiter:
                     break
             # the steps up to the next update (or maxiter), in graph calls
-            todo = min(interval - ite % interval, self.maxiter - ite, STEPS_PER_CALL)
-            losses.append(step(*_call_args([next(batches) for _ in range(todo)])).numpy())
+            todo = min(interval - ite % interval, self.maxiter - ite, self._steps_per_call(x))
+            losses.append(step(*_call_args([next(batches) for _ in range(todo)], x)).numpy())
             ite += todo
         self.n_iter_ = ite
         self.converged_ = stopped
@@ -336,14 +344,15 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             write_csv(self._out("log.csv"), self.history_, LOG_FIELDS)
 
     # ------------------------------------------------------------ inference
-    def _batched(self, fn, X):
-        outs = [fn(X[i:i + PREDICT_BATCH]) for i in range(0, int(X.shape[0]), PREDICT_BATCH)]
-        return np.concatenate([np.asarray(o) for o in outs])
+    def _batched(self, fn, x):
+        """``fn`` over ``x`` (NumPy) in batches of PREDICT_BATCH, outputs concatenated."""
+        outs = [np.asarray(fn(x[i:i + PREDICT_BATCH])) for i in range(0, len(x), PREDICT_BATCH)]
+        return np.concatenate(outs)
 
-    def _embed(self, X):
+    def _embed(self, x):
         if not hasattr(self, "_embed_fn"):
             self._embed_fn = compile_pass(lambda xb: self.encoder_(xb, training=False))
-        return self._batched(self._embed_fn, X)
+        return self._batched(self._embed_fn, x)
 
     def _check_fitted(self):
         if not hasattr(self, "model_") or not hasattr(self, "n_features_in_"):
@@ -353,13 +362,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         """The embedding ``f(x)`` of each sample, shape ``(N, embedding_dim)``."""
         self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
-        return self._embed(tf.constant(x))
+        return self._embed(x)
 
     def predict(self, x):
         """Cluster label of each sample in ``x``."""
         self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
-        return self._labels_of(tf.constant(x))
+        return self._labels_of(x)
 
     def fit_predict(self, x, y=None):
         return self.fit(x, y).labels_
@@ -426,8 +435,9 @@ def _chunks(it, size):
         yield chunk
 
 
-def _call_args(batches):
-    """``(idx, bounds)`` for a ``run`` compiled by ``_compile_step``."""
+def _call_args(batches, x):
+    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``_compile_step``."""
     bounds = np.zeros(len(batches) + 1, np.int32)
     np.cumsum([len(bt) for bt in batches], out=bounds[1:])
-    return np.concatenate(batches), bounds
+    idx = np.concatenate(batches)
+    return idx, bounds, x[idx]

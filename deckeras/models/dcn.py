@@ -88,14 +88,12 @@ class DCN(DeepClusterer):
         self._S = tf.Variable(kmeans.labels_.astype(np.int32), trainable=False)
 
     def _make_train_step(self):
-        enc, dec, opt, X, S = self.encoder_, self.decoder_, self.optimizer_, self._X, self._S
+        enc, dec, opt, S = self.encoder_, self.decoder_, self.optimizer_, self._S
         centres, counts = self.centres_layer_.centres, self.centres_layer_.counts
         half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
-        @self._compile_step
-        def step(idx):
-            x_clean = tf.gather(X, idx)
+        def step(idx, x_clean):
             xb = self._augment(x_clean) if aug else x_clean
             target = tf.gather(centres, tf.gather(S, idx))
             with tf.GradientTape() as tape:
@@ -113,18 +111,18 @@ class DCN(DeepClusterer):
             centres.assign(new_c)
             counts.assign(new_n)
             return loss
-        return step
+        return self._compile_step(step)
 
-    def _distances(self, X):
+    def _distances(self, x):
         if not hasattr(self, "_dist_fn"):
             self._dist_fn = compile_pass(lambda xb: self.model_(xb, training=False)[0])
-        return self._batched(self._dist_fn, X)
+        return self._batched(self._dist_fn, x)
 
-    def _on_update(self, X):
-        return self._labels_of(X)
+    def _on_update(self, x):
+        return self._labels_of(x)
 
-    def _labels_of(self, X):
-        return self._distances(X).argmin(1).astype(np.int64)
+    def _labels_of(self, x):
+        return self._distances(x).argmin(1).astype(np.int64)
 
     def _centres(self):
         return keras.ops.convert_to_numpy(self.centres_layer_.centres)

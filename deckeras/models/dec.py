@@ -106,14 +106,12 @@ class DEC(DeepClusterer):
         return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
 
     def _make_train_step(self):
-        model, opt, X, P = self.model_, self.optimizer_, self._X, self._P
+        model, opt, P = self.model_, self.optimizer_, self._P
         rec, gamma, aug = self._reconstructs(), float(self.gamma), bool(self.augment)
         kl_weight = gamma if rec else 1.0
         variables = model.trainable_variables
 
-        @self._compile_step
-        def step(idx):
-            xb = tf.gather(X, idx)
+        def step(idx, xb):
             if aug:                       # DEC-DA: the step sees aug(x), P came from clean x
                 xb = self._augment(xb)
             pb = tf.gather(P, idx)
@@ -124,26 +122,26 @@ class DEC(DeepClusterer):
                     loss += mse(out[1], xb)
             opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
-        return step
+        return self._compile_step(step)
 
-    def _soft_assign(self, X):
+    def _soft_assign(self, x):
         if not hasattr(self, "_q_fn"):
             self._q_fn = compile_pass(lambda xb: self._q_of(self.model_(xb, training=False)))
-        return self._batched(self._q_fn, X)
+        return self._batched(self._q_fn, x)
 
-    def _on_update(self, X):
-        q = self._soft_assign(X)
+    def _on_update(self, x):
+        q = self._soft_assign(x)
         self._P.assign(target_distribution(q).astype(np.float32))
         return q.argmax(1).astype(np.int64)
 
-    def _labels_of(self, X):
-        return self._soft_assign(X).argmax(1).astype(np.int64)
+    def _labels_of(self, x):
+        return self._soft_assign(x).argmax(1).astype(np.int64)
 
     def predict_proba(self, x):
         """Soft assignments q of each sample, shape ``(N, n_clusters)``."""
         self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
-        return self._soft_assign(tf.constant(x))
+        return self._soft_assign(x)
 
     def _centres(self):
         return keras.ops.convert_to_numpy(self.clustering_layer_.clusters)
