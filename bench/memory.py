@@ -11,7 +11,6 @@ size and the model's weights plus optimizer state.
 """
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
