@@ -96,16 +96,15 @@ def bench_method(method, x, steps, report, peak, precision="float32"):
     report(f"{method}.pretrain_s_per_70k_epoch", 70000 / rate, "s")
 
     # clustering: the compiled step alone, then a full-data target update
-    m._X = xs
     if hasattr(m, "_P"):
         m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
     else:
         m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
     run = m._make_train_step()           # steps in graph calls, as fit() runs them
-    per_call = min(steps, base.STEPS_PER_CALL)
-    args = base._call_args([rng.choice(n, b, replace=False).astype(np.int32)
-                            for _ in range(per_call)], xs)
-    step_s = timed(lambda: run(*args), max(1, steps // per_call)) / per_call
+    per_call = min(steps, m._steps_per_call(xs))
+    batches = [rng.choice(n, b, replace=False).astype(np.int32) for _ in range(per_call)]
+    # timed with the gather of the call's samples, as fit() does it
+    step_s = timed(lambda: run(*base._call_args(batches, xs)), max(1, steps // per_call)) / per_call
     update_s = timed(lambda: m._on_update(xs), 2)
     interval = m.update_interval or -(-n // b)
     per_iter = step_s + update_s / interval
@@ -117,7 +116,6 @@ def bench_method(method, x, steps, report, peak, precision="float32"):
     step_flops = 3 * forward_flops(m.model_) + (forward_flops(m.encoder_) if hasattr(m, "_S") else 0)
     report(f"{method}.cluster_step_gflops", b * step_flops / step_s / 1e9, "GFLOP/s")
     report(f"{method}.cluster_step_fraction_of_peak", b * step_flops / step_s / 1e9 / peak, "")
-    del m._X
 
 
 def main():

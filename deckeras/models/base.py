@@ -287,11 +287,9 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             self._init_clusters(z, km)
             self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
             self.optimizer_.build(self._trainable_variables())
-        self._X = x
         if self.save_dir:
             save_weights(self.model_, self._out("model_0.h5"))
         self._cluster_loop(x, y, t0)
-        del self._X
         if self.save_dir:
             save_weights(self.model_, self._out("model_final.h5"))
         return self
@@ -309,7 +307,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         ite, stopped = 0, False
         while True:
             if ite % interval == 0 or ite == self.maxiter:
-                labels = self._on_update(self._X)
+                labels = self._on_update(x)
                 delta = float(np.mean(labels != last))
                 last = labels
                 loss = float(np.mean(np.concatenate(losses))) if losses else 0.0
