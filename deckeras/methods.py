@@ -111,7 +111,8 @@ def pretrain_signature(params):
     sig = {k: params.get(k) for k in PRETRAIN_KEYS}
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
-    sig["precision"] = params.get("precision") or "float32"
+    if params.get("precision") not in (None, "float32"):  # float32 keeps earlier caches valid
+        sig["precision"] = params["precision"]
     return sig
 
 
