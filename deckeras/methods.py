@@ -109,6 +109,8 @@ def pretrain_signature(params):
     """The estimator parameters that decide the pretrained autoencoder: two
     models with equal signatures (on the same data) pretrain identically."""
     sig = {k: params.get(k) for k in PRETRAIN_KEYS}
+    if sig["pretrain_optimizer"] != "sgd":   # momentum only shapes SGD pretraining
+        sig.pop("momentum")
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
     if params.get("precision") not in (None, "float32"):  # float32 keeps earlier caches valid

@@ -1,0 +1,27 @@
+from deckeras.methods import method_params, pretrain_signature
+
+
+def _sig(method, dataset, **over):
+    p = method_params(method, dataset)
+    p.update({"random_state": 0, **over})
+    return pretrain_signature(p)
+
+
+def test_methods_sharing_an_autoencoder_share_a_signature():
+    # digits: every fc method without augmentation pretrains with Adam, so the
+    # clustering-phase momentum (IDEC's 0.99) does not split the cache
+    assert _sig("DEC", "digits") == _sig("IDEC", "digits") == _sig("FcIDEC", "digits") \
+        == _sig("DCN", "digits")
+    # MNIST: FcDEC and DCN both pretrain with SGD(1, 0.9) (for as many epochs)
+    assert _sig("FcDEC", "mnist", pretrain_epochs=20) == _sig("DCN", "mnist", pretrain_epochs=20)
+
+
+def test_anything_that_changes_pretraining_changes_the_signature():
+    base = _sig("FcDEC", "mnist")
+    assert _sig("FcDEC", "mnist", momentum=0.99) != base        # SGD pretraining: momentum counts
+    assert _sig("FcDEC-DA", "mnist") != base                    # augmented pretraining
+    assert _sig("ConvDEC", "mnist") != base
+    assert _sig("FcDEC", "mnist", random_state=1) != base
+    assert _sig("FcDEC", "mnist", pretrain_epochs=3) != base
+    assert _sig("FcDEC", "mnist", precision="mixed_bfloat16") != base
+    assert "precision" not in base                              # float32 caches stay valid
