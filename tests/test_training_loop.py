@@ -38,14 +38,25 @@ def test_loop_runs_the_batches_it_is_given():
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
     seen = tf.Variable(tf.zeros([0], tf.int32), shape=[None])
 
-    def fn(idx, xb):
+    def fn(idx, x_clean, xb):
         seen.assign(tf.concat([seen, idx[:1]], 0))
-        return tf.reduce_sum(xb[:, 1])          # x[i, 1] = 2 i + 1
+        return tf.reduce_sum(xb[:, 1]) + 0 * tf.reduce_sum(x_clean)   # x[i, 1] = 2 i + 1
     run = m._compile_step(fn)
     batches = [np.array([5, 1], np.int32), np.array([7], np.int32), np.array([2, 3, 4], np.int32)]
     losses = run(*base._call_args(batches, x)).numpy()
     assert losses.tolist() == [11.0 + 3.0, 15.0, 5.0 + 7.0 + 9.0]
     assert seen.numpy().tolist() == [5, 7, 2]
+
+
+@pytest.mark.parametrize("method", ["FcDEC-DA", "DCN-DA"])
+def test_xla_steps_train_with_augmentation(method, small_digits):
+    """jit_compile=True: augmentation (no XLA kernel) runs beside the compiled step."""
+    x, y = small_digits
+    m = make_method(method, "digits", pretrain_epochs=1, maxiter=10, update_interval=5,
+                    tol=0.0, random_state=0, jit_compile=True).fit(x)
+    assert m.n_iter_ == 10 and np.isfinite(m.pretrain_history_[-1]["loss"])
+    assert m.labels_.shape == (len(x),) and set(m.labels_) <= set(range(m.n_clusters))
+    assert np.array_equal(m.predict(x), m.labels_)
 
 
 @pytest.mark.parametrize("method", ["FcIDEC", "ConvDEC-DA", "DCN"])

@@ -64,8 +64,10 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         raise NotImplementedError
 
     def _make_train_step(self):
-        """Return ``self._compile_step(step)`` for ``step(idx, xb) -> loss``: one
-        mini-batch ``xb = x[idx]`` (the indices address per-sample state)."""
+        """Return ``self._compile_step(step, augment)`` for
+        ``step(idx, x_clean, x_seen) -> loss``: one mini-batch ``x_clean = x[idx]``
+        (the indices address per-sample state) and what the gradient step sees
+        (``aug(x_clean)`` when augmenting, else ``x_clean``)."""
         raise NotImplementedError
 
     def _on_update(self, x):
@@ -125,12 +127,16 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             x = x.reshape(len(x), -1)
         return x, y
 
-    def _compile_step(self, fn):
-        """Compile a train step ``fn(idx, xb) -> loss`` into ``run(idx, bounds, xs)``.
+    def _compile_step(self, fn, augment=False):
+        """Compile a train step ``fn(idx, x_clean, x_seen) -> loss`` into
+        ``run(idx, bounds, xs)``.
 
         One call of ``run`` takes ``len(bounds) - 1`` steps; step ``i`` sees
         the slice ``bounds[i]:bounds[i + 1]`` of the indices ``idx`` and of
-        their samples ``xs = x[idx]``. The steps run inside one graph (a
+        their samples ``xs = x[idx]`` as ``x_clean``, and as ``x_seen`` the
+        same samples augmented (``augment=True``) or not. Augmentation runs
+        outside the XLA-compiled part under ``jit_compile`` (XLA has no
+        kernel for its image transform). The steps run inside one graph (a
         sequential ``tf.while_loop``), so Python and the eager runtime are out
         of the inner loop (bench/README.md: 11-12 s vs 12-14 s per dense MNIST
         epoch), and the data set stays in NumPy: TensorFlow only ever holds
@@ -143,7 +149,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
             def body(i, out):
                 lo, hi = bounds[i], bounds[i + 1]
-                loss = inner(idx[lo:hi], xs[lo:hi])
+                xc = xs[lo:hi]
+                loss = inner(idx[lo:hi], xc, self._augment(xc) if augment else xc)
                 return i + 1, out.write(i, tf.cast(loss, tf.float32))
             _, out = tf.while_loop(lambda i, _: i < m, body,
                                    (tf.constant(0), tf.TensorArray(tf.float32, size=m)),
@@ -216,15 +223,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             ae = self.autoencoder_
             opt.build(ae.trainable_variables)
 
-        @self._compile_step
-        def step(idx, xb):
-            if aug:
-                xb = self._augment(xb)
+        def step(idx, _clean, xb):
             with tf.GradientTape() as tape:
                 loss = mse(ae(xb, training=True), xb)
             opt.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables),
                                     ae.trainable_variables))
             return loss
+        step = self._compile_step(step, augment=bool(aug))
 
         self.pretrain_history_ = []
         t0 = time.time()

@@ -93,8 +93,7 @@ class DCN(DeepClusterer):
         half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
-        def step(idx, x_clean):
-            xb = self._augment(x_clean) if aug else x_clean
+        def step(idx, x_clean, xb):      # xb: aug(x_clean) for DCN-DA
             target = tf.gather(centres, tf.gather(S, idx))
             with tf.GradientTape() as tape:
                 z = enc(xb, training=True)
@@ -111,7 +110,7 @@ class DCN(DeepClusterer):
             centres.assign(new_c)
             counts.assign(new_n)
             return loss
-        return self._compile_step(step)
+        return self._compile_step(step, augment=aug)
 
     def _distances(self, x):
         if not hasattr(self, "_dist_fn"):

@@ -111,9 +111,7 @@ class DEC(DeepClusterer):
         kl_weight = gamma if rec else 1.0
         variables = model.trainable_variables
 
-        def step(idx, xb):
-            if aug:                       # DEC-DA: the step sees aug(x), P came from clean x
-                xb = self._augment(xb)
+        def step(idx, _clean, xb):       # DEC-DA: xb is aug(x), P came from clean x
             pb = tf.gather(P, idx)
             with tf.GradientTape() as tape:
                 out = model(xb, training=True)
@@ -122,7 +120,7 @@ class DEC(DeepClusterer):
                     loss += mse(out[1], xb)
             opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
-        return self._compile_step(step)
+        return self._compile_step(step, augment=aug)
 
     def _soft_assign(self, x):
         if not hasattr(self, "_q_fn"):
