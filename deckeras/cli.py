@@ -21,7 +21,7 @@ PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "
                "alpha": "alpha", "lamda": "lamda", "init_count": "init_count",
                "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
                "momentum": "momentum", "embedding_dim": "embedding_dim",
-               "precision": "precision"}
+               "precision": "precision", "jit": "jit_compile"}
 DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
 
 
@@ -47,6 +47,9 @@ def add_common_flags(p):
     p.add_argument("--precision", choices=PRECISIONS,
                    help="compute dtype policy (default float32; mixed_bfloat16 is faster "
                         "on CPUs with AVX512-BF16: bench/README.md)")
+    p.add_argument("--jit", action="store_true", default=None,
+                   help="compile train steps with XLA (faster clustering steps for dense "
+                        "networks on this CPU, slower conv steps: bench/README.md)")
     p.add_argument("--aug-pretrain", action="store_true", default=None,
                    help="pretrain on augmented data (implied by -DA methods)")
     p.add_argument("--aug-cluster", action="store_true", default=None,

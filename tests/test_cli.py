@@ -145,3 +145,13 @@ class _nullcontext:
 
     def __exit__(self, *a):
         return False
+
+
+def test_flags_reach_the_estimator():
+    import argparse
+    p = argparse.ArgumentParser()
+    cli.add_common_flags(p)
+    params = cli.resolve_params("FcDEC-DA", "digits",
+                                p.parse_args(["--jit", "--precision", "mixed_bfloat16"]), 10, 0)
+    assert params["jit_compile"] is True and params["precision"] == "mixed_bfloat16"
+    assert "jit_compile" not in cli.resolve_params("FcDEC", "digits", p.parse_args([]), 10, 0)
