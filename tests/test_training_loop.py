@@ -80,3 +80,14 @@ def test_mixed_bfloat16_trains_float32_weights_and_reloads(method, small_digits,
 def test_unknown_precision_is_a_clear_error(small_digits):
     with pytest.raises(ValueError, match="precision must be one of"):
         make_method("FcDEC", "digits", precision="float16").fit(small_digits[0])
+
+
+def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
+    import tensorflow as tf
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    cpu = tmp_path / "cpuinfo"
+    cpu.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n")
+    assert not base.bfloat16_is_native(str(cpu))
+    cpu.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert base.bfloat16_is_native(str(cpu))
+    assert base.bfloat16_is_native(str(tmp_path / "missing"))

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -180,6 +181,10 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
             self.__dict__.pop(cached, None)
         self.strategy_ = tf.distribute.get_strategy()
+        if self.precision == "mixed_bfloat16" and not bfloat16_is_native():
+            warnings.warn("precision='mixed_bfloat16' on a CPU without AVX512-BF16 or AMX and "
+                          "no GPU: bfloat16 is emulated here and can be several times slower "
+                          "than float32 (bench/README.md)", stacklevel=3)
         policy = keras.config.dtype_policy()
         keras.config.set_dtype_policy(self.precision)   # the layers built now keep it
         try:
@@ -399,6 +404,20 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         load_weights(self.model_, path, what="model weights")
         self.pretrained_ = True
         return self
+
+
+def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
+    """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
+    reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), None)
+    except OSError:
+        return True
+    return flags is None or bool({"avx512_bf16", "amx_bf16"} & set(flags))
 
 
 def mse(reconstruction, x):
