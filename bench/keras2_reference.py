@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""DEC-keras's MNIST pretraining under Keras 2 (tf-keras), for comparison with ours.
+
+    python -m venv /tmp/tfk && /tmp/tfk/bin/pip install tensorflow-cpu==2.21.0 \\
+        "tf-keras~=2.21.0" scikit-learn scipy
+    /tmp/tfk/bin/python bench/keras2_reference.py [--epochs 30] [--every 10] [--seed 0]
+
+Self-contained on purpose (no deckeras, no Keras 3): the dense autoencoder
+[784, 500, 500, 2000, 10] with VarianceScaling(1/3, fan_in, uniform), MSE,
+SGD(lr=1, momentum=0.9), batch 256, as DEC-keras trains it, on the MNIST file
+deckeras caches (data/mnist/mnist.npz: `python -m deckeras.datasets fetch
+mnist`). Prints the loss, seconds per epoch and AE + k-means (n_init 20)
+ACC every `--every` epochs. Compare with bench/fit_parity.py.
+"""
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tf_keras as keras  # noqa: E402
+from scipy.optimize import linear_sum_assignment  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+
+
+def acc(y, pred):
+    w = np.zeros((pred.max() + 1, y.max() + 1), dtype=np.int64)
+    np.add.at(w, (pred, y), 1)
+    r, c = linear_sum_assignment(-w)
+    return w[r, c].sum() / len(y)
+
+
+def autoencoder(dims, shared_init=False):
+    shared = keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")
+
+    def init():
+        # DEC-keras passes one instance to every layer; under tf-keras >= 2.7 an
+        # unseeded instance called again repeats its draws (same seed per call).
+        # Default: one instance per layer.
+        return shared if shared_init else keras.initializers.VarianceScaling(
+            1 / 3, mode="fan_in", distribution="uniform")
+    x = keras.Input((dims[0],))
+    h = x
+    for i, d in enumerate(dims[1:-1]):
+        h = keras.layers.Dense(d, activation="relu", kernel_initializer=init(), name=f"encoder_{i}")(h)
+    z = keras.layers.Dense(dims[-1], kernel_initializer=init(), name="embedding")(h)
+    h = z
+    for i, d in enumerate(dims[-2:0:-1]):
+        h = keras.layers.Dense(d, activation="relu", kernel_initializer=init(), name=f"decoder_{i}")(h)
+    out = keras.layers.Dense(dims[0], kernel_initializer=init(), name="reconstruction")(h)
+    return keras.Model(x, out), keras.Model(x, z)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "data", "mnist", "mnist.npz"))
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--every", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shared-init", action="store_true",
+                   help="one initializer instance for every layer, as DEC-keras does")
+    a = p.parse_args()
+    with np.load(a.data) as f:
+        x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
+        y = np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
+    keras.utils.set_random_seed(a.seed)
+    ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
+    ae.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0, momentum=0.9), loss="mse")
+    print(f"keras {keras.__version__}, seed {a.seed}, shared init {a.shared_init}", flush=True)
+    done = 0
+    while done < a.epochs:
+        n = min(a.every, a.epochs - done)
+        t = time.perf_counter()
+        h = ae.fit(x, x, batch_size=256, epochs=n, verbose=0)
+        s = (time.perf_counter() - t) / n
+        done += n
+        z = enc.predict(x, batch_size=2048, verbose=0)
+        km = KMeans(10, n_init=20, random_state=a.seed).fit_predict(z)
+        print(f"epoch {done}: loss {h.history['loss'][-1]:.5f}  {s:.2f} s/epoch  "
+              f"AE + k-means ACC {acc(y, km):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
