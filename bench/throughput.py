@@ -84,17 +84,42 @@ def pretrain_s_per_70k(m, x):
     return (took[1] - took[0]) / (2 * len(x)) * 70000
 
 
+def built_method(method, **params):
+    """An MNIST-configured estimator, built and k-means-initialised on 2,048
+    random samples of MNIST's shape, no pretraining, no clustering iterations."""
+    m = make_method(method, "mnist", n_clusters=10, pretrain_epochs=0, maxiter=0,
+                    kmeans_n_init=1, random_state=0, verbose=0, **params)
+    shape = (28, 28, 1) if "Conv" in method else (784,)
+    m.fit(np.random.default_rng(1).random((2048,) + shape, dtype=np.float32))
+    return m
+
+
+def cluster_step_s(m, xs, steps, reps=1):
+    """Seconds per clustering step of ``m`` on ``xs``, in graph calls as fit()
+    runs them and timed with each call's gather of samples; best of ``reps``."""
+    n = len(xs)
+    if hasattr(m, "_P"):       # per-sample state sized for xs
+        m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
+    else:
+        m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
+    run = m._make_train_step()
+    per_call = min(steps, m._steps_per_call(xs))
+    rng = np.random.default_rng(0)
+    batches = [rng.choice(n, m.batch_size, replace=False).astype(np.int32)
+               for _ in range(per_call)]
+    calls = max(1, steps // per_call)
+    return min(timed(lambda: run(*base._call_args(batches, xs)), calls)
+               for _ in range(reps)) / per_call
+
+
 def bench_method(method, x, steps, report, peak, precision="float32"):
     image = "Conv" in method
     xs = x.reshape(-1, 28, 28, 1) if image else x
-    m = make_method(method, "mnist", n_clusters=10, pretrain_epochs=0, maxiter=0,
-                    kmeans_n_init=1, random_state=0, verbose=0, precision=precision)
+    m = built_method(method, precision=precision)
     if precision != "float32":
         method = f"{method}[{precision}]"
-    m.fit(xs[:2048])           # builds, k-means init, optimizer
     flops = forward_flops(m.autoencoder_)
     n, b = len(xs), m.batch_size
-    rng = np.random.default_rng(0)
 
     # pretraining: `steps` mini-batches per epoch through the same code as pretrain()
     sub = xs[: steps * b]
@@ -106,15 +131,7 @@ def bench_method(method, x, steps, report, peak, precision="float32"):
     report(f"{method}.pretrain_s_per_70k_epoch", 70000 / rate, "s")
 
     # clustering: the compiled step alone, then a full-data target update
-    if hasattr(m, "_P"):
-        m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
-    else:
-        m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
-    run = m._make_train_step()           # steps in graph calls, as fit() runs them
-    per_call = min(steps, m._steps_per_call(xs))
-    batches = [rng.choice(n, b, replace=False).astype(np.int32) for _ in range(per_call)]
-    # timed with the gather of the call's samples, as fit() does it
-    step_s = timed(lambda: run(*base._call_args(batches, xs)), max(1, steps // per_call)) / per_call
+    step_s = cluster_step_s(m, xs, steps)
     update_s = timed(lambda: m._on_update(xs), 2)
     interval = m.update_interval or -(-n // b)
     per_iter = step_s + update_s / interval

@@ -12,34 +12,13 @@ both alike. Compilation (tracing, XLA) is left out of both figures.
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from deckeras.methods import make_method  # noqa: E402
-from deckeras.models import base  # noqa: E402
-from bench.throughput import pretrain_s_per_70k  # noqa: E402
-
-
-def build(method, jit, x):
-    m = make_method(method, "mnist", n_clusters=10, pretrain_epochs=0, maxiter=0,
-                    kmeans_n_init=1, random_state=0, verbose=0, jit_compile=jit)
-    m.fit(x[:2048])                       # builds the networks, k-means init
-    n = len(x)
-    if hasattr(m, "_P"):
-        m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
-    else:
-        m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
-    run = m._make_train_step()
-    rng = np.random.default_rng(0)
-    per_call = m._steps_per_call(x)
-    batches = [rng.choice(n, m.batch_size, replace=False).astype(np.int32)
-               for _ in range(per_call)]
-    return m, run, batches
+from bench.throughput import built_method, cluster_step_s, pretrain_s_per_70k  # noqa: E402
 
 
 def main():
@@ -51,20 +30,15 @@ def main():
     for method in a.methods:
         shape = (28, 28, 1) if "Conv" in method else (784,)
         x = np.random.default_rng(0).random((a.steps * 256,) + shape, dtype=np.float32)
-        variants = {jit: build(method, jit, x) for jit in (False, True)}
-        for m, run, batches in variants.values():        # trace both before timing
-            m.pretrain(x[:4 * m.batch_size])
-            np.asarray(run(*base._call_args(batches, x)))
+        variants = {jit: built_method(method, jit_compile=jit) for jit in (False, True)}
+        for m in variants.values():                      # builds the optimizer
+            m.pretrain(x[:4 * m.batch_size], epochs=1)
         pre, step = {}, {}
         for _ in range(a.reps):
-            for jit, (m, run, batches) in variants.items():
+            for jit, m in variants.items():
                 s = pretrain_s_per_70k(m, x)
                 pre[jit] = min(pre.get(jit, s), s)
-                t = time.perf_counter()
-                for _ in range(3):
-                    out = run(*base._call_args(batches, x))
-                np.asarray(out)
-                s = (time.perf_counter() - t) / (3 * len(batches)) * 1e3
+                s = cluster_step_s(m, x, a.steps) * 1e3
                 step[jit] = min(step.get(jit, s), s)
         for jit in (False, True):
             print(f"{method} jit_compile={jit}: pretrain {pre[jit]:.2f} s per 70k epoch, "
