@@ -20,6 +20,7 @@ PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "
                "update_interval": "update_interval", "tol": "tol", "gamma": "gamma",
                "alpha": "alpha", "lamda": "lamda", "init_count": "init_count",
                "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
+               "pretrain_schedule": "pretrain_schedule",
                "momentum": "momentum", "embedding_dim": "embedding_dim",
                "precision": "precision", "jit": "jit_compile"}
 DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
@@ -35,6 +36,8 @@ def add_common_flags(p):
     p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     p.add_argument("--pretrain-optimizer", choices=["sgd", "adam"])
     p.add_argument("--pretrain-lr", type=float)
+    p.add_argument("--pretrain-schedule", choices=["constant", "cosine"],
+                   help="pretraining learning rate: constant (the papers') or cosine-decayed to 0")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--maxiter", type=_int_like, help="maximum clustering iterations")
     p.add_argument("--update-interval", "-i", type=int, help="iterations between target updates")

@@ -113,8 +113,9 @@ def pretrain_signature(params):
         sig.pop("momentum")
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
-    if params.get("precision") not in (None, "float32"):  # float32 keeps earlier caches valid
-        sig["precision"] = params["precision"]
+    for key, default in (("precision", "float32"), ("pretrain_schedule", "constant")):
+        if params.get(key) not in (None, default):   # the default keeps earlier caches valid
+            sig[key] = params[key]
     return sig
 
 

@@ -25,3 +25,5 @@ def test_anything_that_changes_pretraining_changes_the_signature():
     assert _sig("FcDEC", "mnist", pretrain_epochs=3) != base
     assert _sig("FcDEC", "mnist", precision="mixed_bfloat16") != base
     assert "precision" not in base                              # float32 caches stay valid
+    assert _sig("FcDEC", "mnist", pretrain_schedule="cosine") != base
+    assert "pretrain_schedule" not in base                      # so does a constant rate

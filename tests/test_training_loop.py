@@ -91,3 +91,39 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
     cpu.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
     assert base.bfloat16_is_native(str(cpu))
     assert base.bfloat16_is_native(str(tmp_path / "missing"))
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_cosine_schedule_decays_the_rate_to_zero(name):
+    opt = base.make_optimizer(name, 0.5, decay_steps=10)
+    rates = []
+    for step in (0, 5, 10, 20):
+        opt.iterations.assign(step)
+        rates.append(float(opt.learning_rate))
+    np.testing.assert_allclose(rates, [0.5, 0.25, 0.0, 0.0], atol=1e-6)
+    constant = base.make_optimizer(name, 0.5)
+    constant.iterations.assign(20)
+    assert float(constant.learning_rate) == pytest.approx(0.5)
+
+
+def test_cosine_pretraining_runs_its_schedule_over_the_epochs(small_digits, monkeypatch):
+    """The decay spans exactly the pretraining steps: epochs x batches per epoch."""
+    x, _ = small_digits
+    seen = []
+    real = base.make_optimizer
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("decay_steps"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(base, "make_optimizer", spy)
+    m = make_method("FcDEC", "digits", pretrain_epochs=3, batch_size=100,
+                    pretrain_schedule="cosine", random_state=0).pretrain(x)
+    assert seen == [3 * -(-len(x) // 100)]
+    flat = make_method("FcDEC", "digits", pretrain_epochs=3, batch_size=100,
+                       random_state=0).pretrain(x)
+    assert seen[-1] is None
+    losses = [r["loss"] for r in m.pretrain_history_]
+    assert losses[-1] < losses[0]
+    assert losses != [r["loss"] for r in flat.pretrain_history_]
+    with pytest.raises(ValueError, match="pretrain_schedule must be one of"):
+        make_method("FcDEC", "digits", pretrain_schedule="linear").fit(x)

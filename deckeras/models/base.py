@@ -36,15 +36,22 @@ STEPS_PER_CALL = 64
 CALL_BYTES = 16 * 2 ** 20
 
 
-def make_optimizer(name, lr=None, momentum=0.9):
+PRETRAIN_SCHEDULES = ("constant", "cosine")
+
+
+def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
     """'sgd' (with momentum) or 'adam'; ``lr=None`` takes 1.0 for SGD (DEC's
-    pretraining) and 1e-3 for Adam."""
+    pretraining) and 1e-3 for Adam. With ``decay_steps`` the learning rate
+    follows a cosine from ``lr`` down to 0 over that many steps."""
     name = str(name).lower()
+    if name not in ("sgd", "adam"):
+        raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
+    lr = (1.0 if name == "sgd" else 1e-3) if lr is None else lr
+    if decay_steps:
+        lr = keras.optimizers.schedules.CosineDecay(lr, int(decay_steps))
     if name == "sgd":
-        return keras.optimizers.SGD(1.0 if lr is None else lr, momentum=momentum)
-    if name == "adam":
-        return keras.optimizers.Adam(1e-3 if lr is None else lr)
-    raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
+        return keras.optimizers.SGD(lr, momentum=momentum)
+    return keras.optimizers.Adam(lr)
 
 
 class DeepClusterer(ClusterMixin, BaseEstimator):
@@ -94,6 +101,9 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             (_is_int(self.pretrain_epochs) and self.pretrain_epochs >= 0,
              f"pretrain_epochs must be >= 0, got {self.pretrain_epochs!r}"),
             (self.lr is None or self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+            (self.pretrain_schedule in PRETRAIN_SCHEDULES,
+             f"pretrain_schedule must be one of {', '.join(PRETRAIN_SCHEDULES)}, "
+             f"got {self.pretrain_schedule!r}"),
             (self.precision in PRECISIONS,
              f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
         ]
@@ -224,7 +234,9 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
         rng = np.random.default_rng(self.random_state)
         with self.strategy_.scope():
-            opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum)
+            steps = epochs * -(-len(x) // self.batch_size)
+            opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum,
+                                 decay_steps=steps if self.pretrain_schedule == "cosine" else None)
             ae = self.autoencoder_
             opt.build(ae.trainable_variables)
 

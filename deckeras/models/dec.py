@@ -48,6 +48,9 @@ class DEC(DeepClusterer):
     pretrain_optimizer : {'sgd', 'adam'}, default 'sgd'
     pretrain_lr : float, optional
         Default 1.0 for SGD (DEC's), 1e-3 for Adam.
+    pretrain_schedule : {'constant', 'cosine'}, default 'constant'
+        'cosine' decays the pretraining learning rate to 0 over the
+        pretraining epochs (not in the papers; bench/README.md compares them).
     optimizer : {'sgd', 'adam'}, default 'sgd'
         Clustering-phase optimiser.
     lr : float, default 0.01
@@ -76,6 +79,7 @@ class DEC(DeepClusterer):
                  embedding_dim=10, init=None, alpha=1.0, gamma=0.0, keep_decoder=None,
                  augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
+                 pretrain_schedule="constant",
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="float32"):
