@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .methods import METHODS, PRECISIONS  # light: no TensorFlow
+from .methods import METHODS, PRECISIONS, PRETRAIN_SCHEDULES  # light: no TensorFlow
 
 USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
 
@@ -36,7 +36,7 @@ def add_common_flags(p):
     p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     p.add_argument("--pretrain-optimizer", choices=["sgd", "adam"])
     p.add_argument("--pretrain-lr", type=float)
-    p.add_argument("--pretrain-schedule", choices=["constant", "cosine"],
+    p.add_argument("--pretrain-schedule", choices=PRETRAIN_SCHEDULES,
                    help="pretraining learning rate: constant (the papers') or cosine-decayed to 0")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--maxiter", type=_int_like, help="maximum clustering iterations")

@@ -12,8 +12,8 @@ user files) get settings measured here, sized for small data.
 import json
 import os
 
-__all__ = ["METHODS", "PRECISIONS", "method_params", "make_method", "load_model", "method_family",
-           "pretrain_signature"]
+__all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "method_params", "make_method",
+           "load_model", "method_family", "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
           "ConvDEC": ("conv", False, False), "ConvIDEC": ("conv", True, False)}
@@ -24,6 +24,7 @@ METHODS = (["DEC", "IDEC"]
 # Keras dtype policies offered (--precision): weights stay float32;
 # 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md).
 PRECISIONS = ("float32", "mixed_bfloat16")
+PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
 
 PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
 DEC_UPDATE_INTERVAL = {"mnist": 140, "fmnist": 140}          # others: 30

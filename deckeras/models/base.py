@@ -24,7 +24,7 @@ from ..augment import augment as augment_batch
 from ..autoencoders import build_autoencoder
 from ..datasets import as_images, check_data
 from ..io import write_csv
-from ..methods import PRECISIONS
+from ..methods import PRECISIONS, PRETRAIN_SCHEDULES
 from ..weights import load_weights, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
@@ -34,9 +34,6 @@ PREDICT_BATCH = 2048          # rows per full-data pass call: as fast as 4096 he
 # samples handed to TensorFlow per call stay under CALL_BYTES.
 STEPS_PER_CALL = 64
 CALL_BYTES = 16 * 2 ** 20
-
-
-PRETRAIN_SCHEDULES = ("constant", "cosine")
 
 
 def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
