@@ -230,8 +230,9 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         epochs = self.pretrain_epochs if epochs is None else int(epochs)
         aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
         rng = np.random.default_rng(self.random_state)
+        n, b = len(x), self.batch_size
         with self.strategy_.scope():
-            steps = epochs * -(-len(x) // self.batch_size)
+            steps = epochs * math.ceil(n / b)     # batches per epoch as the loop below makes them
             opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum,
                                  decay_steps=steps if self.pretrain_schedule == "cosine" else None)
             ae = self.autoencoder_
@@ -247,7 +248,6 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
         self.pretrain_history_ = []
         t0 = time.time()
-        n, b = len(x), self.batch_size
         for epoch in range(1, epochs + 1):
             perm = rng.permutation(n).astype(np.int32)
             # one graph call per STEPS_PER_CALL mini-batches: Ctrl-C is seen between calls
