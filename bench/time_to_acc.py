@@ -3,7 +3,7 @@
 
     python bench/time_to_acc.py bench/results/mnist_cosine60 --target 0.94 --budget 1200
 
-For each trial folder (``<dir>/<method>/<dataset>/trial<k>``) prints the
+For each finished trial folder (``<dir>/<method>/<dataset>/trial<k>``) prints the
 AE + k-means ACC, the final ACC/NMI, the iterations, the pretraining and
 clustering wall times and the first logged moment (pretraining + clustering
 seconds, k-means included) at which ACC reached ``--target`` and the ACC of
@@ -17,6 +17,10 @@ import csv
 import glob
 import os
 import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from deckeras.io import read_json  # noqa: E402
 
 
 def _rows(path):
@@ -25,15 +29,16 @@ def _rows(path):
 
 
 def trial_summary(folder, target, budget):
-    pre = _rows(os.path.join(folder, "pretrain_log.csv"))
+    """The trial's own summary.json (final figures, times) plus, from its
+    clustering log, the time to ``target`` and the ACC within ``budget``."""
+    s = read_json(os.path.join(folder, "summary.json"))
     log = _rows(os.path.join(folder, "log.csv"))
-    pre_s = float(pre[-1]["time_s"]) if pre else 0.0
+    pre_s = s["pretrain_s"]
     hit = next((r for r in log if float(r["acc"]) >= target), None)
-    last = log[-1]
     within = [r for r in log if pre_s + float(r["time_s"]) <= budget]
-    return {"trial": os.path.basename(folder), "init_acc": float(log[0]["acc"]),
-            "acc": float(last["acc"]), "nmi": float(last["nmi"]), "iterations": int(last["iter"]),
-            "pretrain_s": pre_s, "cluster_s": float(last["time_s"]),
+    return {"trial": os.path.basename(folder) + (" (pretraining reused)" if s["pretrain_reused"] else ""),
+            "init_acc": s["init"]["acc"], "acc": s["acc"], "nmi": s["nmi"],
+            "iterations": s["iterations"], "pretrain_s": pre_s, "cluster_s": s["cluster_s"],
             "to_target_s": None if hit is None else pre_s + float(hit["time_s"]),
             "acc_in_budget": float(within[-1]["acc"]) if within else None}
 
@@ -47,7 +52,7 @@ def main():
     groups = {}
     for d in a.dirs:
         for folder in sorted(glob.glob(os.path.join(d, "*", "*", "trial*"))):
-            if os.path.exists(os.path.join(folder, "log.csv")):
+            if os.path.exists(os.path.join(folder, "summary.json")):   # finished trials
                 groups.setdefault(os.path.relpath(os.path.dirname(folder), d), []).append(
                     trial_summary(folder, a.target, a.budget))
     for name, trials in groups.items():
