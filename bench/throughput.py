@@ -166,6 +166,8 @@ def main():
 
     report("tf_version", float(tf.__version__.rsplit(".", 1)[0]), "")
     report("cpu_threads", os.cpu_count(), "")
+    out["machine"] = base.machine()
+    print("machine", json.dumps(out["machine"]), flush=True)
     peak = matmul_peak()
     report("matmul_peak_gflops", peak, "GFLOP/s")
     x = np.random.default_rng(0).random((a.n, 784), dtype=np.float32)

@@ -7,7 +7,8 @@ For each finished trial folder (``<dir>/<method>/<dataset>/trial<k>``) prints th
 AE + k-means ACC, the final ACC/NMI, the iterations, the pretraining and
 clustering wall times and the first logged moment (pretraining + clustering
 seconds, k-means included) at which ACC reached ``--target`` and the ACC of
-the last scoring within ``--budget`` seconds (a run stopped there); then the
+the last scoring within ``--budget`` seconds (a run stopped there) and the
+host it ran on (config.json, where recorded); then the
 median and mean over the trials of each method and data set. Labels are only
 scored every update interval, so a time to target is that of the first
 scoring at or above it.
@@ -32,6 +33,7 @@ def trial_summary(folder, target, budget):
     """The trial's own summary.json (final figures, times) plus, from its
     clustering log, the time to ``target`` and the ACC within ``budget``."""
     s = read_json(os.path.join(folder, "summary.json"))
+    host = read_json(os.path.join(folder, "config.json")).get("machine")
     log = _rows(os.path.join(folder, "log.csv"))
     pre_s = s["pretrain_s"]
     hit = next((r for r in log if float(r["acc"]) >= target), None)
@@ -40,7 +42,8 @@ def trial_summary(folder, target, budget):
             "init_acc": s["init"]["acc"], "acc": s["acc"], "nmi": s["nmi"],
             "iterations": s["iterations"], "pretrain_s": pre_s, "cluster_s": s["cluster_s"],
             "to_target_s": None if hit is None else pre_s + float(hit["time_s"]),
-            "acc_in_budget": float(within[-1]["acc"]) if within else None}
+            "acc_in_budget": float(within[-1]["acc"]) if within else None,
+            "host": f"{host['cpu']} {host['cpu_family_model']}" if host else "not recorded"}
 
 
 def main():
@@ -58,14 +61,14 @@ def main():
     for name, trials in groups.items():
         print(f"## {name} (target ACC {a.target})")
         print("| trial | AE + k-means ACC | ACC / NMI | iterations | pretraining | clustering "
-              f"| total | time to target | ACC within {a.budget:.0f} s |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              f"| total | time to target | ACC within {a.budget:.0f} s | host (CPU family/model) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for t in trials:
             hit = "not reached" if t["to_target_s"] is None else f"{t['to_target_s']:.0f} s"
             budget = "-" if t["acc_in_budget"] is None else f"{t['acc_in_budget']:.3f}"
             print(f"| {t['trial']} | {t['init_acc']:.3f} | {t['acc']:.3f} / {t['nmi']:.3f} "
                   f"| {t['iterations']} | {t['pretrain_s']:.0f} s | {t['cluster_s']:.0f} s "
-                  f"| {t['pretrain_s'] + t['cluster_s']:.0f} s | {hit} | {budget} |")
+                  f"| {t['pretrain_s'] + t['cluster_s']:.0f} s | {hit} | {budget} | {t['host']} |")
         accs = [t["acc"] for t in trials]
         inits = [t["init_acc"] for t in trials]
         inb = [t["acc_in_budget"] for t in trials if t["acc_in_budget"] is not None]

@@ -171,6 +171,7 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
         model.load_pretrained(x, pretrained_weights)
     import keras
     import tensorflow as tf
+    from .models.base import machine
     config = {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
               "input_shape": list(np.asarray(x).shape[1:]) if model.arch == "conv"
               else [int(np.prod(x.shape[1:]))],
@@ -178,7 +179,8 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
               "pretrained_weights": pretrained_weights,
               "params": {k: v for k, v in model.get_params().items() if k not in ("save_dir", "verbose")},
               "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
-                           "keras": keras.__version__, "numpy": np.__version__}}
+                           "keras": keras.__version__, "numpy": np.__version__},
+              "machine": machine()}
     os.makedirs(save_dir, exist_ok=True)
     write_json(cfg_path, config)
     model.set_params(save_dir=save_dir)

@@ -38,6 +38,7 @@ def test_train_writes_every_output(trained):
     cfg = json.load(open(os.path.join(trained, "config.json")))
     assert cfg["params"]["maxiter"] == 20 and cfg["params"]["update_interval"] == 10
     assert cfg["params"]["pretrain_epochs"] == 2 and cfg["seed"] == 0
+    assert cfg["machine"]["cores"] == os.cpu_count() and isinstance(cfg["machine"]["gpus"], list)
     s = json.load(open(os.path.join(trained, "summary.json")))
     assert {"acc", "nmi", "ari", "pretrain_s", "cluster_s", "total_s", "init"} <= set(s)
     assert float(rows[-1]["acc"]) == pytest.approx(s["acc"], abs=1e-5)

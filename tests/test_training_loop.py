@@ -93,6 +93,19 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
     assert base.bfloat16_is_native(str(tmp_path / "missing"))
 
 
+def test_machine_names_the_cpu_and_the_extensions_that_set_its_speed(tmp_path, monkeypatch):
+    import tensorflow as tf
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    cpu = tmp_path / "cpuinfo"
+    cpu.write_text("processor\t: 0\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
+                   "flags\t\t: fpu avx2 avx512f avx512_bf16 sse2\n\n"
+                   "processor\t: 1\nmodel name\t: other\n")
+    m = base.machine(str(cpu))
+    assert m["cpu"] == "AMD EPYC" and m["cpu_family_model"] == "26/2"
+    assert m["cpu_isa"] == ["avx2", "avx512_bf16", "avx512f"] and m["gpus"] == []
+    assert base.machine(str(tmp_path / "missing"))["cpu_isa"] == []
+
+
 @pytest.mark.parametrize("name", ["sgd", "adam"])
 def test_cosine_schedule_decays_the_rate_to_zero(name):
     opt = base.make_optimizer(name, 0.5, decay_steps=10)

@@ -9,6 +9,7 @@ bookkeeping (see ``DEC`` and ``DCN``).
 """
 import math
 import os
+import platform
 import sys
 import time
 import warnings
@@ -415,18 +416,38 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         return self
 
 
+def cpu_info(cpuinfo="/proc/cpuinfo"):
+    """The first processor's fields in ``/proc/cpuinfo`` ({} where it cannot be read)."""
+    try:
+        with open(cpuinfo) as f:
+            first = f.read().split("\n\n", 1)[0]
+    except OSError:
+        return {}
+    fields = (line.partition(":") for line in first.splitlines())
+    return {k.strip(): v.strip() for k, _, v in fields if k.strip()}
+
+
 def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
     """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
     reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
     if tf.config.list_physical_devices("GPU"):
         return True
-    try:
-        with open(cpuinfo) as f:
-            flags = next((line.split(":", 1)[1].split() for line in f
-                          if line.startswith("flags")), None)
-    except OSError:
-        return True
-    return flags is None or bool({"avx512_bf16", "amx_bf16"} & set(flags))
+    flags = cpu_info(cpuinfo).get("flags")
+    return flags is None or bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+def machine(cpuinfo="/proc/cpuinfo"):
+    """What a timing depends on: the CPU (name, family/model, the vector
+    extensions that decide float32 and bfloat16 speed), its cores and the
+    GPUs. Recorded beside every run (config.json) and benchmark, because the
+    same code runs 2x faster on one 2-core host than on another."""
+    info = cpu_info(cpuinfo)
+    flags = set(info.get("flags", "").split())
+    return {"cpu": info.get("model name", platform.machine()),
+            "cpu_family_model": f"{info.get('cpu family', '?')}/{info.get('model', '?')}",
+            "cpu_isa": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"}),
+            "cores": os.cpu_count(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
 
 
 def mse(reconstruction, x):
