@@ -14,7 +14,9 @@ def atomic_path(path, suffix=""):
 
     ``suffix`` is appended to the temporary name (Keras insists on
     ``.weights.h5`` for some writers). On an exception the temporary file is
-    removed and ``path`` is left as it was.
+    removed and ``path`` is left as it was. The file ends with the permissions
+    a plain ``open(path, "w")`` gives (0666 less the umask), not the private
+    0600 of a temporary file, so results stay readable by the user's group.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -24,10 +26,17 @@ def atomic_path(path, suffix=""):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _umask():
+    mask = os.umask(0)       # reading the umask means setting it: put it back at once
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, obj):
