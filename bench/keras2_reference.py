@@ -4,13 +4,18 @@
     python -m venv /tmp/tfk && /tmp/tfk/bin/pip install tensorflow-cpu==2.21.0 \\
         "tf-keras~=2.21.0" scikit-learn scipy
     /tmp/tfk/bin/python bench/keras2_reference.py [--epochs 30] [--every 10] [--seed 0]
+    /tmp/tfk/bin/python bench/keras2_reference.py --arch conv --epochs 2 --every 1
 
 Self-contained on purpose (no deckeras, no Keras 3): the dense autoencoder
 [784, 500, 500, 2000, 10] with VarianceScaling(1/3, fan_in, uniform), MSE,
 SGD(lr=1, momentum=0.9), batch 256, as DEC-keras trains it, on the MNIST file
 deckeras caches (data/mnist/mnist.npz: `python -m deckeras.datasets fetch
 mnist`). Prints the loss, seconds per epoch and AE + k-means (n_init 20)
-ACC every `--every` epochs. Compare with bench/fit_parity.py.
+ACC every `--every` epochs. Compare with bench/fit_parity.py. ``--arch conv``
+trains DEC-DA's convolutional autoencoder instead (Conv2D 32-5/2, 64-5/2,
+128-3/2 valid, Dense 10, mirrored with Conv2DTranspose; glorot_uniform; Adam,
+batch 256), the network behind ConvDEC(-DA): compare its seconds per epoch with
+``bench/throughput.py --methods ConvDEC`` on the same host.
 """
 import argparse
 import os
@@ -52,6 +57,20 @@ def autoencoder(dims, shared_init=False):
     return keras.Model(x, out), keras.Model(x, z)
 
 
+def conv_autoencoder():
+    L = keras.layers
+    x = keras.Input((28, 28, 1))
+    h = L.Conv2D(32, 5, strides=2, padding="same", activation="relu")(x)
+    h = L.Conv2D(64, 5, strides=2, padding="same", activation="relu")(h)
+    h = L.Conv2D(128, 3, strides=2, padding="valid", activation="relu")(h)
+    z = L.Dense(10)(L.Flatten()(h))
+    h = L.Reshape((3, 3, 128))(L.Dense(3 * 3 * 128, activation="relu")(z))
+    h = L.Conv2DTranspose(64, 3, strides=2, padding="valid", activation="relu")(h)
+    h = L.Conv2DTranspose(32, 5, strides=2, padding="same", activation="relu")(h)
+    out = L.Conv2DTranspose(1, 5, strides=2, padding="same")(h)
+    return keras.Model(x, out), keras.Model(x, z)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(
@@ -59,6 +78,7 @@ def main():
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--every", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--arch", choices=["dense", "conv"], default="dense")
     p.add_argument("--shared-init", action="store_true",
                    help="one initializer instance for every layer, as DEC-keras does")
     a = p.parse_args()
@@ -66,9 +86,16 @@ def main():
         x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
         y = np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
     keras.utils.set_random_seed(a.seed)
-    ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
-    ae.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0, momentum=0.9), loss="mse")
-    print(f"keras {keras.__version__}, seed {a.seed}, shared init {a.shared_init}", flush=True)
+    if a.arch == "conv":
+        x = x.reshape(-1, 28, 28, 1)
+        ae, enc = conv_autoencoder()
+        opt = keras.optimizers.Adam()
+    else:
+        ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
+        opt = keras.optimizers.SGD(learning_rate=1.0, momentum=0.9)
+    ae.compile(optimizer=opt, loss="mse")
+    print(f"keras {keras.__version__}, {a.arch}, seed {a.seed}, shared init {a.shared_init}",
+          flush=True)
     done = 0
     while done < a.epochs:
         n = min(a.every, a.epochs - done)
