@@ -14,27 +14,14 @@ the peak should be read against.
 """
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+from throughput import matmul_peak, matmul_seconds  # noqa: E402  (bench/, beside this file)
 
 
 def seconds(m, k, n, ta=False, tb=False, reps=100):
-    """Best mean seconds of ``op(A) @ op(B)`` with op(A) (m, k) and op(B) (k, n)."""
-    a = tf.random.normal((k, m) if ta else (m, k))
-    b = tf.random.normal((n, k) if tb else (k, n))
-    f = tf.function(lambda a, b: tf.linalg.matmul(a, b, transpose_a=ta, transpose_b=tb))
-    f(a, b).numpy()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(reps):
-            r = f(a, b)
-        r.numpy()
-        best = min(best, (time.perf_counter() - t) / reps)
-    return best
+    return matmul_seconds(m, k, n, ta, tb, reps=reps, rounds=5)
 
 
 def main():
@@ -44,7 +31,7 @@ def main():
     p.add_argument("--square", type=int, default=2048, help="size of the square product")
     a = p.parse_args()
     s = a.square
-    peak = 2 * s ** 3 / seconds(s, s, s, reps=10) / 1e9
+    peak = matmul_peak(s, reps=10)
     print(f"square {s}: {peak:.0f} GFLOP/s")
     layers = list(zip(a.dims[:-1], a.dims[1:]))
     layers += [(o, i) for i, o in reversed(layers)]          # the mirrored decoder

@@ -29,19 +29,25 @@ from deckeras.methods import make_method  # noqa: E402
 from deckeras.models import base  # noqa: E402
 
 
-def matmul_peak(n=2048, reps=20):
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    f = tf.function(lambda a, b: tf.matmul(a, b))
+def matmul_seconds(m, k, n, ta=False, tb=False, reps=20, rounds=3):
+    """Best mean seconds of ``op(A) @ op(B)``, op(A) (m, k) and op(B) (k, n),
+    ``op`` a transpose where ``ta`` / ``tb``: one compiled op per call."""
+    a = tf.random.normal((k, m) if ta else (m, k))
+    b = tf.random.normal((n, k) if tb else (k, n))
+    f = tf.function(lambda a, b: tf.linalg.matmul(a, b, transpose_a=ta, transpose_b=tb))
     f(a, b).numpy()
     best = float("inf")
-    for _ in range(3):
+    for _ in range(rounds):
         t = time.perf_counter()
         for _ in range(reps):
             c = f(a, b)
         c.numpy()
         best = min(best, (time.perf_counter() - t) / reps)
-    return 2 * n ** 3 / best / 1e9
+    return best
+
+
+def matmul_peak(n=2048, reps=20):
+    return 2 * n ** 3 / matmul_seconds(n, n, n, reps=reps) / 1e9
 
 
 def forward_flops(model):
