@@ -427,13 +427,16 @@ def cpu_info(cpuinfo="/proc/cpuinfo"):
     return {k.strip(): v.strip() for k, _, v in fields if k.strip()}
 
 
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}     # /proc/cpuinfo flags of bfloat16 hardware
+
+
 def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
     """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
     reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
     if tf.config.list_physical_devices("GPU"):
         return True
     flags = cpu_info(cpuinfo).get("flags")
-    return flags is None or bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+    return flags is None or bool(BF16_CPU_FLAGS & set(flags.split()))
 
 
 def machine(cpuinfo="/proc/cpuinfo"):
@@ -445,7 +448,7 @@ def machine(cpuinfo="/proc/cpuinfo"):
     flags = set(info.get("flags", "").split())
     return {"cpu": info.get("model name", platform.machine()),
             "cpu_family_model": f"{info.get('cpu family', '?')}/{info.get('model', '?')}",
-            "cpu_isa": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"}),
+            "cpu_isa": sorted(flags & ({"avx2", "avx512f"} | BF16_CPU_FLAGS)),
             "cores": os.cpu_count(),
             "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
 
