@@ -13,13 +13,15 @@ import tensorflow as tf
 __all__ = ["random_affine", "augment"]
 
 
-def random_affine(images, rotation=10.0, shift=0.1, seed=None):
+def random_affine(images, rotation=10.0, shift=0.1, seed=None, rng=None):
     """Randomly rotate and shift a batch of images ``(B, H, W, C)``.
 
     Each image gets its own angle, uniform in [-rotation, rotation] degrees,
     and shifts uniform in [-shift*W, shift*W] and [-shift*H, shift*H] pixels.
     Pixel values are interpolated bilinearly; outside pixels take the nearest
-    edge value.
+    edge value. The draws come from ``rng`` (a ``tf.random.Generator``, whose
+    state a checkpoint saves), else from ``seed`` (stateless: the same seed,
+    the same transforms), else from TensorFlow's global generator.
     """
     images = tf.convert_to_tensor(images)
     if rotation == 0 and shift == 0:
@@ -27,9 +29,10 @@ def random_affine(images, rotation=10.0, shift=0.1, seed=None):
     b = tf.shape(images)[0]
     h = tf.cast(tf.shape(images)[1], tf.float32)
     w = tf.cast(tf.shape(images)[2], tf.float32)
-    theta = tf.random.uniform([b], -1.0, 1.0, seed=seed) * (rotation * math.pi / 180.0)
-    tx = tf.random.uniform([b], -1.0, 1.0, seed=seed) * shift * w
-    ty = tf.random.uniform([b], -1.0, 1.0, seed=seed) * shift * h
+    u = _uniform(b, seed, rng)
+    theta = u[0] * (rotation * math.pi / 180.0)
+    tx = u[1] * shift * w
+    ty = u[2] * shift * h
     cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
     c, s = tf.cos(theta), tf.sin(theta)
     # The op maps each output pixel to the input pixel it samples:
@@ -45,7 +48,16 @@ def random_affine(images, rotation=10.0, shift=0.1, seed=None):
     return tf.cast(out, images.dtype)
 
 
-def augment(x, image_shape, rotation=10.0, shift=0.1, seed=None):
+def _uniform(b, seed, rng):
+    """Three independent rows of ``b`` draws in [-1, 1]: angle, x and y shift."""
+    if rng is not None:
+        return rng.uniform([3, b], -1.0, 1.0)
+    if seed is not None:
+        return tf.random.stateless_uniform([3, b], seed=[int(seed), 0], minval=-1.0, maxval=1.0)
+    return tf.random.uniform([3, b], -1.0, 1.0)
+
+
+def augment(x, image_shape, rotation=10.0, shift=0.1, seed=None, rng=None):
     """Augment a batch that is flat ``(B, D)`` or image-shaped.
 
     Flat vectors are viewed as ``image_shape`` (e.g. ``(28, 28, 1)``) for the
@@ -54,5 +66,5 @@ def augment(x, image_shape, rotation=10.0, shift=0.1, seed=None):
     x = tf.convert_to_tensor(x)
     if x.shape.rank == 2:
         imgs = tf.reshape(x, (-1,) + tuple(image_shape))
-        return tf.reshape(random_affine(imgs, rotation, shift, seed), tf.shape(x))
-    return random_affine(x, rotation, shift, seed)
+        return tf.reshape(random_affine(imgs, rotation, shift, seed, rng), tf.shape(x))
+    return random_affine(x, rotation, shift, seed, rng)

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .methods import METHODS, PRECISIONS, PRETRAIN_SCHEDULES  # light: no TensorFlow
+from .methods import METHODS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES  # light: no TensorFlow
 
 USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
 
@@ -22,7 +22,7 @@ PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "
                "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
                "pretrain_schedule": "pretrain_schedule",
                "momentum": "momentum", "embedding_dim": "embedding_dim",
-               "precision": "precision", "jit": "jit_compile"}
+               "precision": "precision", "jit": "jit_compile", "scale": "scale"}
 DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
 
 
@@ -50,6 +50,10 @@ def add_common_flags(p):
     p.add_argument("--precision", choices=PRECISIONS,
                    help="compute dtype policy (default float32; mixed_bfloat16 is faster "
                         "on CPUs with AVX512-BF16: bench/README.md)")
+    p.add_argument("--scale", choices=SCALES,
+                   help="input scaling per feature: minmax to [0, 1], standard, or none "
+                        "(default: none for the named data sets, which come scaled as in "
+                        "their papers; minmax for your own files)")
     p.add_argument("--jit", action="store_true", default=None,
                    help="compile train steps with XLA (faster clustering steps for dense "
                         "networks on this CPU, slower conv steps: bench/README.md)")
@@ -83,6 +87,8 @@ def main_parser():
     p.add_argument("--testing", "-t", action="store_true", help="test saved weights, no training")
     p.add_argument("--weights", "-w", help="weights to test (default <save-dir>/model_final.h5)")
     p.add_argument("--seed", type=int, help="random seed (default: drawn, recorded in config.json)")
+    p.add_argument("--restart", action="store_true",
+                   help="start over: drop the checkpoints in --save-dir instead of resuming")
     add_common_flags(p)
     return p
 
@@ -152,21 +158,17 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
     Returns the summary dict. Inputs are checked before anything is written.
     """
     import numpy as np
-    from . import __version__, metrics
-    from .io import read_json, write_csv, write_json
-    from .methods import pretrain_signature
+    from . import __version__, checkpoint, metrics
+    from .io import write_csv, write_json
 
     t_start = time.time()
     model, x, y = build(method, dataset, args, seed)
-    cfg_path = os.path.join(save_dir, "config.json")
-    ae_path = os.path.join(save_dir, "ae_weights.h5")
-    if pretrained_weights is None and os.path.isfile(ae_path) and os.path.isfile(cfg_path):
-        old = read_json(cfg_path)        # resume: reuse a finished pretraining
-        now = json.loads(json.dumps(pretrain_signature(model.get_params()), default=str))
-        if old.get("dataset") == dataset and pretrain_signature(old.get("params", {})) == now:
-            pretrained_weights = ae_path
-            if args.verbose:
-                print(f"resuming: reusing the pretrained autoencoder in {ae_path}")
+    model.set_params(save_dir=save_dir)
+    if getattr(args, "restart", False):
+        checkpoint.remove(save_dir)
+    where = model.resume_point(x)        # another run's checkpoint: an error, nothing written
+    if where and not args.verbose:       # with progress on, fit says it
+        print(f"resuming from the checkpoint in {save_dir}: {where}")
     if pretrained_weights:
         model.load_pretrained(x, pretrained_weights)
     import keras
@@ -182,8 +184,7 @@ def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
                            "keras": keras.__version__, "numpy": np.__version__},
               "machine": machine()}
     os.makedirs(save_dir, exist_ok=True)
-    write_json(cfg_path, config)
-    model.set_params(save_dir=save_dir)
+    write_json(os.path.join(save_dir, "config.json"), config)
     model.fit(x, y)
     final = metrics.evaluate(y, model.labels_) if y is not None else {}
     write_csv(os.path.join(save_dir, "labels.csv"),
@@ -217,10 +218,12 @@ def guarded(fn):
     except USER_ERRORS as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished files are kept; run the same command again to resume",
+    except KeyboardInterrupt as e:
+        # deckeras.models.base.Interrupted: a checkpoint was written first
+        print(f"interrupted by {e}" if str(e) else
+              "interrupted: finished files are kept; run the same command again to resume",
               file=sys.stderr)
-        return 130
+        return 128 + getattr(e, "signum", 2)
 
 
 def quiet_tensorflow():

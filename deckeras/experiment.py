@@ -76,14 +76,11 @@ def _pretrain_key(method, dataset, args, seed):
 
 
 def _clean_partial(d):
-    """Remove what an interrupted trial left, keeping a finished pretraining
-    (``ae_weights.h5`` is written atomically; ``config.json`` tells whether it fits)."""
-    if not os.path.isdir(d):
-        return
-    for name in os.listdir(d):
-        if name not in ("ae_weights.h5", "config.json", "pretrain_log.csv"):
-            p = os.path.join(d, name)
-            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    """Forget an earlier failure of a trial. An interrupted trial keeps its
+    folder: ``run_one`` resumes it from its latest checkpoint."""
+    e_path = os.path.join(d, "error.json")
+    if os.path.isfile(e_path):
+        os.remove(e_path)
 
 
 def _row(method, dataset, k, seed, d):

@@ -12,7 +12,7 @@ user files) get settings measured here, sized for small data.
 import json
 import os
 
-__all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "method_params", "make_method",
+__all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "OPTIMIZERS", "SCALES", "method_params", "make_method",
            "load_model", "method_family", "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
@@ -25,7 +25,14 @@ METHODS = (["DEC", "IDEC"]
 # 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md).
 PRECISIONS = ("float32", "mixed_bfloat16")
 PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
+OPTIMIZERS = ("sgd", "adam")
+# Input scaling (--scale): per feature to [0, 1], to mean 0 / std 1, or none.
+# The named data sets keep their papers' scaling ('none'); anything else gets
+# the estimators' default, 'minmax', so raw features do not blow up training.
+SCALES = ("none", "minmax", "standard")
 
+# every named data set (deckeras.datasets.DATASETS) comes scaled as its papers did
+DATASET_NAMES = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl", "digits", "synthetic")
 PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
 DEC_UPDATE_INTERVAL = {"mnist": 140, "fmnist": 140}          # others: 30
 DEC_KERAS_PRETRAIN = {"mnist": (300, "sgd"), "fmnist": (300, "sgd"), "reuters10k": (50, "sgd"),
@@ -97,6 +104,8 @@ def method_params(method, dataset=None):
                  pretrain_optimizer=SMALL_DATA["pretrain_optimizer"])
         if family == "dcn":
             p["maxiter"] = SMALL_DATA_DCN_MAXITER
+    if dataset in DATASET_NAMES:
+        p["scale"] = "none"                   # already scaled as in the papers
     if dataset == "synthetic":
         p.update(SYNTHETIC, **(SYNTHETIC_DCN if family == "dcn" else {}))
     return p

@@ -14,15 +14,18 @@ import numpy as np
 
 from .io import atomic_path
 
-__all__ = ["save_weights", "load_weights"]
+__all__ = ["save_weights", "load_weights", "read_arrays"]
+
+ARRAYS_GROUP = "deckeras_arrays"   # not a layer: Keras's loader reads only ``layer_names``
 
 
 def _layer_weights(layer):
     return list(layer.trainable_weights) + list(layer.non_trainable_weights)
 
 
-def save_weights(model, path):
-    """Write ``model``'s weights to ``path`` atomically."""
+def save_weights(model, path, arrays=None):
+    """Write ``model``'s weights to ``path`` atomically, with ``arrays`` (name ->
+    array, e.g. the input scaling) in a group of their own."""
     with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["layer_names"] = [l.name.encode("utf8") for l in model.layers]
@@ -35,6 +38,18 @@ def save_weights(model, path):
                 g.attrs["weight_names"] = names
                 for n, w in zip(names, ws):
                     g.create_dataset(n, data=np.asarray(keras.ops.convert_to_numpy(w)))
+            if arrays:
+                extra = f.create_group(ARRAYS_GROUP)
+                for name, value in arrays.items():
+                    extra.create_dataset(name, data=np.asarray(value))
+
+
+def read_arrays(path):
+    """The ``arrays`` saved beside the weights by ``save_weights`` ({} if none)."""
+    with h5py.File(os.fspath(path), "r") as f:
+        if ARRAYS_GROUP not in f:
+            return {}
+        return {k: f[ARRAYS_GROUP][k][()] for k in f[ARRAYS_GROUP]}
 
 
 def load_weights(model, path, what="weights"):

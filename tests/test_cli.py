@@ -86,9 +86,12 @@ def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsy
     s1 = json.load(open(os.path.join(trained, "summary.json")))
     s2 = json.load(open(os.path.join(d, "summary.json")))
     assert s2["init"]["acc"] == pytest.approx(s1["init"]["acc"])
-    # a second run into the first folder reuses its finished pretraining
+    # a second run into the first folder resumes from its last checkpoint: the end
     rc, out, err = run(["--method", "FcDEC", "--dataset", "digits", "-d", trained] + TINY[:-2] + ["-v", "1"], capsys)
-    assert rc == 0 and "reusing the pretrained autoencoder" in out
+    assert rc == 0 and "resuming from the checkpoint" in out and "the end (iteration 20)" in out
+    assert "pretrain epoch" not in out and "AE + k-means" not in out
+    s3 = json.load(open(os.path.join(trained, "summary.json")))
+    assert (s3["acc"], s3["iterations"]) == (s1["acc"], s1["iterations"])
 
 
 @pytest.mark.parametrize("args,msg", [

@@ -4,11 +4,11 @@ import tensorflow as tf
 
 from deckeras import DEC, metrics
 from deckeras.methods import METHODS, make_method
-from deckeras.models.base import _shuffled_batches
+from deckeras.training import BatchOrder
 from deckeras.models.dec import kl_divergence, target_distribution
 
 TINY = dict(dims=[32], embedding_dim=5, pretrain_epochs=2, kmeans_n_init=2, batch_size=64,
-            pretrain_optimizer="adam")
+            pretrain_optimizer="adam", scale="none")
 
 
 def test_target_distribution_hand_computed():
@@ -31,7 +31,7 @@ def test_kl_divergence_matches_numpy():
 
 @pytest.mark.parametrize("n,b", [(512, 256), (10, 3), (5, 8)])
 def test_batches_shuffled_cover_all_never_empty(n, b):
-    gen = _shuffled_batches(n, b, np.random.default_rng(0))
+    gen = BatchOrder(n, b, 0)
     per_epoch = -(-n // b)
     epochs = [[next(gen) for _ in range(per_epoch)] for _ in range(3)]
     for batches in epochs:

@@ -1,58 +1,70 @@
 """DeepClusterer: what every deep clustering method here shares.
 
-The base owns input validation, the autoencoder (built by
+The base owns input validation and scaling, the autoencoder (built by
 ``deckeras.autoencoders``), pretraining with or without augmentation,
 k-means initialisation, the training-loop skeleton (update interval, tol on
-delta-label, maxiter, logging, checkpoints), prediction, saving and loading.
+delta-label, maxiter, logging), checkpoints and resuming
+(``deckeras.checkpoint``), prediction, saving, loading and pickling.
 A subclass supplies the clustering model, its loss step and the per-update
 bookkeeping (see ``DEC`` and ``DCN``).
 """
+import contextlib
+import hashlib
+import json
 import math
 import os
 import platform
+import signal
 import sys
+import threading
 import time
 import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .. import metrics
 from ..augment import augment as augment_batch
 from ..autoencoders import build_autoencoder
+from ..checkpoint import Checkpointer
 from ..datasets import as_images, check_data
 from ..io import write_csv
-from ..methods import PRECISIONS, PRETRAIN_SCHEDULES
-from ..weights import load_weights, save_weights
+from ..methods import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
+from ..training import BatchOrder, call_args, compile_pass, make_optimizer, mse  # noqa: F401
+from ..weights import load_weights, read_arrays, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
 PREDICT_BATCH = 2048          # rows per full-data pass call: as fast as 4096 here, half the memory
 # Mini-batches per compiled call: enough to hide the cost of a call (~8 ms
-# here), few enough that Ctrl-C (seen between calls) stays prompt and that the
+# here), few enough that a signal (seen between calls) stays prompt and that the
 # samples handed to TensorFlow per call stay under CALL_BYTES.
 STEPS_PER_CALL = 64
 CALL_BYTES = 16 * 2 ** 20
+# Checkpoints: while pretraining every CHECKPOINT_EPOCHS epochs or
+# CHECKPOINT_SECONDS, whichever comes first; while clustering at every
+# target update (and after CHECKPOINT_SECONDS between two updates).
+CHECKPOINT_EPOCHS = 10
+CHECKPOINT_SECONDS = 300
 
 
-def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
-    """'sgd' (with momentum) or 'adam'; ``lr=None`` takes 1.0 for SGD (DEC's
-    pretraining) and 1e-3 for Adam. With ``decay_steps`` the learning rate
-    follows a cosine from ``lr`` down to 0 over that many steps."""
-    name = str(name).lower()
-    if name not in ("sgd", "adam"):
-        raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
-    lr = (1.0 if name == "sgd" else 1e-3) if lr is None else lr
-    if decay_steps:
-        lr = keras.optimizers.schedules.CosineDecay(lr, int(decay_steps))
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=momentum)
-    return keras.optimizers.Adam(lr)
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite."""
 
 
-class DeepClusterer(ClusterMixin, BaseEstimator):
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a run after its checkpoint was written."""
+
+    def __init__(self, message, signum=signal.SIGINT):
+        super().__init__(message)
+        self.signum = int(signum)
+
+
+class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
     """Base class; see ``DEC`` and ``DCN`` for the parameters."""
 
     def _store_params(self, values):
@@ -62,12 +74,35 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             if name not in ("self", "__class__"):
                 setattr(self, name, value)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]   # embeddings are float32
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        """Fitted means clustered (or loaded): a model that was only pretrained is not."""
+        return bool(getattr(self, "_fitted", False))
+
     # ------------------------------------------------------------ hooks
     def _build_cluster_model(self):
         raise NotImplementedError
 
+    def _cluster_layer(self):
+        raise NotImplementedError
+
+    def _make_cluster_state(self, n):
+        """Create the per-sample state of ``n`` samples (DEC's P, DCN's assignments)."""
+        raise NotImplementedError
+
+    def _cluster_state(self):
+        """name -> variable of the state ``_make_cluster_state`` made, for checkpoints."""
+        raise NotImplementedError
+
     def _init_clusters(self, z, kmeans):
         raise NotImplementedError
+
+    def _warm_init(self, labels):
+        """warm_start: set the per-sample state from the current ``labels``."""
 
     def _make_train_step(self):
         """Return ``self._compile_step(step, augment)`` for
@@ -99,25 +134,49 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             (_is_int(self.pretrain_epochs) and self.pretrain_epochs >= 0,
              f"pretrain_epochs must be >= 0, got {self.pretrain_epochs!r}"),
             (self.lr is None or self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+            (str(self.optimizer).lower() in OPTIMIZERS,
+             f"unknown optimizer {self.optimizer!r}: use 'sgd' or 'adam'"),
+            (str(self.pretrain_optimizer).lower() in OPTIMIZERS,
+             f"unknown optimizer {self.pretrain_optimizer!r}: use 'sgd' or 'adam'"),
             (self.pretrain_schedule in PRETRAIN_SCHEDULES,
              f"pretrain_schedule must be one of {', '.join(PRETRAIN_SCHEDULES)}, "
              f"got {self.pretrain_schedule!r}"),
             (self.precision in PRECISIONS,
              f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
+            (self.scale in SCALES, f"scale must be one of {', '.join(SCALES)}, got {self.scale!r}"),
         ]
         for ok, msg in checks:
             if not ok:
                 raise ValueError(msg)
 
+    def _validated(self, x, reset):
+        """scikit-learn's input checks (its messages too) and float32; 2-D
+        tables through ``validate_data``, image arrays with ``allow_nd``."""
+        if getattr(x, "ndim", 2) == 2 or not hasattr(x, "shape"):
+            return validate_data(self, x, reset=reset, dtype=np.float32)
+        x = check_array(x, allow_nd=True, dtype=np.float32, input_name="X")
+        n = int(np.prod(x.shape[1:]))
+        if reset:
+            self.n_features_in_ = n
+        elif n != self.n_features_in_:
+            raise ValueError(f"X has {n} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        return x
+
     def _prepare(self, x, y=None, fitting=True):
-        """Validate ``x`` and shape it for the network: flat for 'fc', images for 'conv'."""
-        raw = np.asarray(x) if not isinstance(x, np.ndarray) else x
-        x, y = check_data(raw, y, "x")
+        """Validate ``x``, scale it as fitted and shape it for the network:
+        flat for 'fc', images for 'conv'."""
         if fitting:
             self._check_params()
+        else:
+            check_is_fitted(self)
+        x = self._validated(x, reset=fitting)
+        if y is not None:
+            y = _labels_for_logging(y, len(x))
+        if fitting:
             if self.n_clusters > len(x):
                 raise ValueError(f"n_clusters={self.n_clusters} is larger than the number "
-                                 f"of samples ({len(x)})")
+                                 f"of samples (n_samples={len(x)})")
             if x.ndim >= 3:
                 self.image_shape_ = tuple(x.shape[1:]) + ((1,) if x.ndim == 3 else ())
             else:
@@ -126,15 +185,32 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             if (self.arch == "conv" or self._uses_augmentation()) and self.image_shape_ is None:
                 raise ValueError(f"{x.shape[1]} features cannot be viewed as a square image: "
                                  "conv methods and augmentation need images")
-            self.n_features_in_ = int(np.prod(x.shape[1:]))
-        elif int(np.prod(x.shape[1:])) != self.n_features_in_:
-            raise ValueError(f"x has {int(np.prod(x.shape[1:]))} features, but the model "
-                             f"was built for {self.n_features_in_}")
+            self._fit_scaling(x.reshape(len(x), -1))
+        x = self._scaled(x.reshape(len(x), -1))
         if self.arch == "conv":
             x = as_images(x, self.image_shape_)
-        else:
-            x = x.reshape(len(x), -1)
         return x, y
+
+    def _fit_scaling(self, flat):
+        """``scale``: fit x' = x * input_scale_ + input_offset_ per feature
+        (scikit-learn's MinMaxScaler to [0, 1] or StandardScaler), or none."""
+        scaler = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(self.scale)
+        if scaler is None:
+            self.input_scale_ = self.input_offset_ = None
+            return
+        s = scaler().fit(flat)
+        if self.scale == "minmax":
+            a, c = s.scale_, s.min_
+        else:
+            a = 1.0 / s.scale_
+            c = -s.mean_ * a
+        self.input_scale_ = np.asarray(a, np.float32)
+        self.input_offset_ = np.asarray(c, np.float32)
+
+    def _scaled(self, flat):
+        if getattr(self, "input_scale_", None) is None:
+            return flat
+        return (flat * self.input_scale_ + self.input_offset_).astype(np.float32, copy=False)
 
     def _compile_step(self, fn, augment=False):
         """Compile a train step ``fn(idx, x_clean, x_seen) -> loss`` into
@@ -149,7 +225,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         sequential ``tf.while_loop``), so Python and the eager runtime are out
         of the inner loop (bench/README.md: 11-12 s vs 12-14 s per dense MNIST
         epoch), and the data set stays in NumPy: TensorFlow only ever holds
-        the samples of one call (``_call_args``).
+        the samples of one call (``call_args``).
         """
         inner = (tf.function(fn, jit_compile=True, autograph=False) if self.jit_compile else fn)
 
@@ -173,17 +249,21 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         batch_bytes = self.batch_size * x[:1].nbytes
         return int(max(1, min(STEPS_PER_CALL, CALL_BYTES // batch_bytes)))
 
+    def _aug_pretrain(self):
+        return bool(self.augment if self.aug_pretrain is None else self.aug_pretrain)
+
     def _uses_augmentation(self):
-        pre = self.augment if self.aug_pretrain is None else self.aug_pretrain
-        return bool(self.augment or pre)
+        return bool(self.augment or self._aug_pretrain())
 
     # ------------------------------------------------------------ building
-    def _setup(self, x_shape):
-        """Build the networks for inputs of shape ``x_shape[1:]`` (once)."""
+    def _build(self, x_shape, keep_autoencoder=False, reseed=True):
+        """Build the networks for inputs of shape ``x_shape[1:]`` from the
+        current parameters: a fresh autoencoder (unless ``keep_autoencoder``
+        and the shape is unchanged) and a fresh clustering model."""
         shape = tuple(int(s) for s in x_shape[1:])
-        if getattr(self, "input_shape_", None) == shape and hasattr(self, "model_"):
-            return
-        if self.random_state is not None:
+        keep = keep_autoencoder and getattr(self, "input_shape_", None) == shape \
+            and hasattr(self, "autoencoder_")
+        if reseed and self.random_state is not None:
             keras.utils.set_random_seed(int(self.random_state))
         self.input_shape_ = shape
         for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
@@ -197,16 +277,57 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         keras.config.set_dtype_policy(self.precision)   # the layers built now keep it
         try:
             with self.strategy_.scope():
-                self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
-                    self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
-                    filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
+                if not keep:
+                    self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
+                        self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
+                        filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
                 self.model_ = self._build_cluster_model()
         finally:
             keras.config.set_dtype_policy(policy)
-        self.pretrained_ = False
+        if not keep:
+            self.pretrained_ = False
+        self._fitted = False
+
+    def _make_pretrain_state(self, n, epochs):
+        """The pretraining optimizer (its slots built, so a checkpoint can fill them)."""
+        with self.strategy_.scope():
+            steps = epochs * math.ceil(n / self.batch_size)   # batches as BatchOrder makes them
+            self._opt_pre = make_optimizer(
+                self.pretrain_optimizer, self.pretrain_lr, self.momentum,
+                decay_steps=steps if self.pretrain_schedule == "cosine" else None)
+            self._opt_pre.build(self.autoencoder_.trainable_variables)
+            if self.random_state is None:
+                self._aug_rng = tf.random.Generator.from_non_deterministic_state()
+            else:
+                self._aug_rng = tf.random.Generator.from_seed(int(self.random_state))
+
+    def _make_train_state(self, n):
+        """The clustering optimizer, the labels and the per-sample state."""
+        with self.strategy_.scope():
+            self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
+            self.optimizer_.build(self._trainable_variables())
+            self._labels_var = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
+            self._init_labels_var = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
+            self._make_cluster_state(n)
+
+    def _checkpoint_objects(self):
+        return {"autoencoder": self.autoencoder_, "model": self.model_,
+                "pretrain_optimizer": self._opt_pre, "optimizer": self.optimizer_,
+                "augment_rng": self._aug_rng, "labels": self._labels_var,
+                "init_labels": self._init_labels_var, **self._cluster_state()}
+
+    def _signature(self, x):
+        """What a checkpoint must share with this run: the estimator, its
+        settings (all but verbose, save_dir and warm_start) and the data."""
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("verbose", "save_dir", "warm_start")}
+        digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
+        return {"estimator": type(self).__name__,
+                "params": json.loads(json.dumps(params, default=str)),
+                "data": {"shape": list(x.shape), "sha1": digest}}
 
     def _augment(self, xb):
-        return augment_batch(xb, self.image_shape_, self.rotation, self.shift)
+        return augment_batch(xb, self.image_shape_, self.rotation, self.shift, rng=self._aug_rng)
 
     def _say(self, msg, level=1):
         if self.verbose >= level:
@@ -215,29 +336,100 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def _out(self, name):
         return None if not self.save_dir else os.path.join(self.save_dir, name)
 
+    # ------------------------------------------------------------ checkpoints
+    @contextlib.contextmanager
+    def _stop_on_signals(self, active):
+        """While ``active``: SIGINT and SIGTERM only ask the loop to stop; it
+        writes a checkpoint at the next call boundary and raises ``Interrupted``."""
+        self._stop_signal = None
+        if not active or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def ask(signum, _frame):
+            self._stop_signal = signum
+        old = {s: signal.signal(s, ask) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+
+    def _save_due(self):
+        return self._stop_signal is not None or (
+            self._ckpt is not None and time.time() - self._last_save >= CHECKPOINT_SECONDS)
+
+    def _checkpoint(self, **updates):
+        """Record ``updates`` in the run state, write a checkpoint (with a
+        save_dir), and stop here if a signal asked for it."""
+        self._run.update(updates)
+        if self._ckpt is not None:
+            self._ckpt.save(self._run)
+            self._last_save = time.time()
+        if self._stop_signal is not None:
+            name = signal.Signals(self._stop_signal).name
+            raise Interrupted(f"{name}: stopped at {self._where()}; checkpoint written to "
+                              f"{self._ckpt.folder}: run the same command again to resume",
+                              self._stop_signal)
+
+    def _where(self, run=None):
+        run = self._run if run is None else run
+        if run.get("phase") == "pretrain":
+            part = len(run.get("epoch_losses", []))
+            return (f"pretraining epoch {len(run.get('pretrain_history', []))}/{run.get('epochs')}"
+                    + (f" (+{part} batches)" if part else ""))
+        if run.get("phase") == "done":
+            return f"the end (iteration {run.get('ite')})"
+        return f"clustering iteration {run.get('ite', 0)}/{self.maxiter}"
+
+    def _check_finite(self, values, where):
+        values = np.asarray(values)
+        if np.isfinite(values).all():
+            return
+        bad = "NaN" if np.isnan(values).any() else "infinite"
+        kept = (f"; the last good checkpoint in {self._ckpt.folder} is kept"
+                if self._ckpt is not None else "")
+        raise TrainingDiverged(
+            f"training diverged at {where} (the loss became {bad}): the features are probably "
+            f"not scaled (use scale='minmax' or 'standard', --scale; this run has "
+            f"scale={self.scale!r}) or the learning rate is too high (lr / pretrain_lr){kept}")
+
+    def resume_point(self, x):
+        """Where a ``fit(x)`` into ``save_dir`` would resume ('pretraining epoch
+        80/400', ...), or None when it would start from scratch. Raises
+        ``SettingsMismatch`` (a ValueError) when ``save_dir`` holds another
+        run's checkpoint. Writes nothing."""
+        if not self.save_dir:
+            return None
+        x, _ = self._prepare(x)
+        state = Checkpointer(self.save_dir, {}, self._signature(x)).check()
+        return None if state is None else self._where(state)
+
     # ------------------------------------------------------------ pretraining
     def pretrain(self, x, y=None, epochs=None):
-        """Train the autoencoder to reconstruct ``x`` (``aug(x)`` from
-        ``aug(x)`` when pretraining with augmentation).
+        """Train a fresh autoencoder to reconstruct ``x`` (``aug(x)`` from
+        ``aug(x)`` when pretraining with augmentation); the next ``fit``
+        starts from it instead of pretraining.
 
         Returns self; sets ``pretrain_history_`` (epoch, loss, time_s).
         """
         x, y = self._prepare(x, y)
-        return self._pretrain(x, epochs)
-
-    def _pretrain(self, x, epochs=None):
-        """Pretraining on data already checked and shaped by ``_prepare``."""
-        self._setup(x.shape)
+        self._build(x.shape)
         epochs = self.pretrain_epochs if epochs is None else int(epochs)
-        aug = self.augment if self.aug_pretrain is None else self.aug_pretrain
-        rng = np.random.default_rng(self.random_state)
+        self._make_pretrain_state(len(x), epochs)
+        self._run, self._ckpt, self._stop_signal = {"phase": "pretrain", "epochs": epochs}, None, None
+        self._pretrain_loop(x)
+        self._ae_ready = True
+        return self
+
+    def _pretrain_loop(self, x):
+        """Pretrain from where ``self._run`` says, checkpointing as it goes."""
+        run = self._run
+        epochs = run["epochs"]
         n, b = len(x), self.batch_size
-        with self.strategy_.scope():
-            steps = epochs * math.ceil(n / b)     # batches per epoch as the loop below makes them
-            opt = make_optimizer(self.pretrain_optimizer, self.pretrain_lr, self.momentum,
-                                 decay_steps=steps if self.pretrain_schedule == "cosine" else None)
-            ae = self.autoencoder_
-            opt.build(ae.trainable_variables)
+        order = BatchOrder(n, b, self.random_state).restore(run.get("pretrain_order"))
+        sizes = np.minimum(b, n - np.arange(0, n, b)) / n
+        ae, opt = self.autoencoder_, self._opt_pre
 
         def step(idx, _clean, xb):
             with tf.GradientTape() as tape:
@@ -245,112 +437,188 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             opt.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables),
                                     ae.trainable_variables))
             return loss
-        step = self._compile_step(step, augment=bool(aug))
+        step = self._compile_step(step, augment=self._aug_pretrain())
 
-        self.pretrain_history_ = []
-        t0 = time.time()
-        for epoch in range(1, epochs + 1):
-            perm = rng.permutation(n).astype(np.int32)
-            # one graph call per STEPS_PER_CALL mini-batches: Ctrl-C is seen between calls
-            losses = np.concatenate([step(*_call_args(chunk, x)) for chunk in
-                                     _chunks(_batches_of(perm, b), self._steps_per_call(x))])
-            sizes = np.minimum(b, n - np.arange(0, n, b)) / n
-            row = {"epoch": epoch, "loss": float(np.dot(losses, sizes)),
-                   "time_s": round(time.time() - t0, 3)}
-            self.pretrain_history_.append(row)
+        hist = run.setdefault("pretrain_history", [])
+        part = run.setdefault("epoch_losses", [])
+        clock = _Clock(run.get("pretrain_s", 0.0))
+        per_call = self._steps_per_call(x)
+        for epoch in range(len(hist) + 1, epochs + 1):
+            # one graph call per STEPS_PER_CALL mini-batches: signals are seen between calls
+            while len(part) < order.per_epoch:
+                losses = step(*call_args(order.take(min(per_call, order.per_epoch - len(part))), x))
+                self._check_finite(losses.numpy(), f"pretraining epoch {epoch}")
+                part.extend(losses.numpy().tolist())
+                if len(part) < order.per_epoch and self._save_due():
+                    self._checkpoint(pretrain_order=order.state(), pretrain_s=clock())
+            row = {"epoch": epoch, "loss": float(np.dot(part, sizes)), "time_s": round(clock(), 3)}
+            hist.append(row)
+            part.clear()
             if epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
-                eta = (time.time() - t0) / epoch * (epochs - epoch)
+                eta = clock() / epoch * (epochs - epoch)
                 self._say(f"pretrain epoch {epoch}/{epochs}  loss {row['loss']:.5f}  "
                           f"{row['time_s']:.1f}s  eta {eta:.0f}s")
-        self.pretrain_time_ = time.time() - t0
+            if self._ckpt is not None and (epoch % CHECKPOINT_EPOCHS == 0 or epoch == epochs
+                                           or self._save_due()):
+                write_csv(self._out("pretrain_log.csv"), hist, ["epoch", "loss", "time_s"])
+                self._checkpoint(pretrain_order=order.state(), pretrain_s=clock())
+        self.pretrain_history_ = hist
+        self.pretrain_time_ = clock()
         self.pretrained_ = True
         if self.save_dir and epochs > 0:
-            write_csv(self._out("pretrain_log.csv"), self.pretrain_history_, ["epoch", "loss", "time_s"])
+            write_csv(self._out("pretrain_log.csv"), hist, ["epoch", "loss", "time_s"])
             save_weights(self.autoencoder_, self._out("ae_weights.h5"))
-        return self
 
     def load_pretrained(self, x_or_shape, path):
         """Load autoencoder weights from ``path`` (built for data like ``x``) and
-        skip pretraining in ``fit``."""
-        shape = x_or_shape if isinstance(x_or_shape, tuple) else self._prepare(x_or_shape)[0].shape
-        self._setup(shape)
+        skip pretraining in the next ``fit``."""
+        if isinstance(x_or_shape, tuple):
+            shape = x_or_shape
+            self._check_params()
+        else:
+            shape = self._prepare(x_or_shape)[0].shape
+        self._build(shape)
         load_weights(self.autoencoder_, path, what="pretrained autoencoder weights")
         self.pretrained_ = True
+        self._ae_ready = True
+        self.pretrain_history_ = []
         self.pretrain_time_ = 0.0
         return self
 
     # ------------------------------------------------------------ clustering
     def fit(self, x, y=None):
-        """Pretrain (unless done), initialise by k-means, then train the
-        clustering model. ``y`` is only used to log metrics.
+        """Build fresh networks from the current parameters, pretrain them
+        (unless ``pretrain`` or ``load_pretrained`` just did), initialise by
+        k-means, then train the clustering model. ``y`` only logs metrics.
+
+        With ``save_dir`` the run writes checkpoints there and a later ``fit``
+        with the same settings and data continues from the latest one. With
+        ``warm_start=True`` a fitted model goes on training from where it is.
 
         Returns self; sets ``labels_``, ``cluster_centers_``, ``history_``,
         ``n_iter_``, ``init_labels_`` and, when ``y`` is given, ``init_metrics_``.
         """
         x, y = self._prepare(x, y)
-        self._setup(x.shape)
-        if not self.pretrained_:
-            if self.pretrain_epochs > 0:
-                self._pretrain(x)
+        warm = bool(self.warm_start) and self.__sklearn_is_fitted__() \
+            and getattr(self, "input_shape_", None) == tuple(x.shape[1:])
+        ae_ready = getattr(self, "_ae_ready", False)
+        self._ae_ready = False
+        if not warm:
+            self._build(x.shape, keep_autoencoder=ae_ready)
+            self._make_pretrain_state(len(x), self.pretrain_epochs)
+        self._make_train_state(len(x))
+        self._ckpt = (Checkpointer(self.save_dir, self._checkpoint_objects(), self._signature(x))
+                      if self.save_dir else None)
+        self._last_save = time.time()
+        state = self._ckpt.restore() if self._ckpt is not None and not warm else None
+        if state is not None:
+            self._say(f"resuming from the checkpoint in {self._ckpt.folder}: {self._where(state)}")
+        self._run = state or {"phase": "pretrain", "epochs": self.pretrain_epochs}
+        with self._stop_on_signals(self._ckpt is not None):
+            if self._run["phase"] == "pretrain":
+                if warm or ae_ready or self.pretrain_epochs == 0:
+                    self.pretrain_time_ = getattr(self, "pretrain_time_", 0.0) if ae_ready else 0.0
+                    self._run["pretrain_s"] = self.pretrain_time_
+                else:
+                    self._pretrain_loop(x)
+                self._initialise(x, y, warm)
             else:
-                self.pretrain_time_ = 0.0
-        t0 = time.time()
-        z = self._embed(x)
-        km = KMeans(self.n_clusters, n_init=self.kmeans_n_init,
-                    random_state=self.random_state).fit(z)
-        self.init_labels_ = km.labels_.astype(np.int64)
-        self.init_metrics_ = metrics.evaluate(y, km.labels_) if y is not None else None
-        if self.init_metrics_:
-            m = self.init_metrics_
-            self._say(f"AE + k-means: acc {m['acc']:.4f}  nmi {m['nmi']:.4f}  ari {m['ari']:.4f}")
-        with self.strategy_.scope():
-            self._init_clusters(z, km)
-            self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
-            self.optimizer_.build(self._trainable_variables())
-        if self.save_dir:
-            save_weights(self.model_, self._out("model_0.h5"))
-        self._cluster_loop(x, y, t0)
-        if self.save_dir:
-            save_weights(self.model_, self._out("model_final.h5"))
+                self.pretrain_history_ = self._run.get("pretrain_history", [])
+                self.pretrain_time_ = self._run.get("pretrain_s", 0.0)
+                self.pretrained_ = True
+            if self._run["phase"] == "cluster":
+                self._cluster_loop(x, y)
+        run = self._run
+        self.init_labels_ = self._init_labels_var.numpy().astype(np.int64)
+        self.init_metrics_ = run.get("init_metrics")
+        self.history_ = run.get("history", [])
+        self.n_iter_ = int(run["ite"])
+        self.converged_ = bool(run.get("converged", False))
+        self.labels_ = self._labels_var.numpy().astype(np.int64)   # those of the weights saved last
+        self.cluster_time_ = float(run.get("cluster_s", 0.0))
+        self._fitted = True
+        if self.save_dir:      # the logs as the checkpoint has them, even after a resume
+            if self.pretrain_history_:
+                write_csv(self._out("pretrain_log.csv"), self.pretrain_history_,
+                          ["epoch", "loss", "time_s"])
+            write_csv(self._out("log.csv"), self.history_, LOG_FIELDS)
+            save_weights(self.model_, self._out("model_final.h5"), self._input_scaling())
         return self
+
+    def _initialise(self, x, y, warm):
+        """k-means on the embedding sets the clusters (warm start: the current
+        labels are the starting point)."""
+        clock = _Clock()
+        z = self._embed(x)
+        self._check_finite(z, "the embedding after pretraining")
+        if warm:
+            labels = self._labels_of(x)
+            init_metrics = metrics.evaluate(y, labels) if y is not None else None
+            self._warm_init(labels)
+        else:
+            km = KMeans(self.n_clusters, n_init=self.kmeans_n_init,
+                        random_state=self.random_state).fit(z)
+            labels = km.labels_
+            init_metrics = metrics.evaluate(y, labels) if y is not None else None
+            if init_metrics:
+                m = init_metrics
+                self._say(f"AE + k-means: acc {m['acc']:.4f}  nmi {m['nmi']:.4f}  ari {m['ari']:.4f}")
+            with self.strategy_.scope():
+                self._init_clusters(z, km)
+        self._labels_var.assign(labels.astype(np.int32))
+        self._init_labels_var.assign(labels.astype(np.int32))
+        self._run.update(phase="cluster", ite=0, pending=True, history=[], losses=[],
+                         init_metrics=init_metrics, cluster_s=clock(), converged=False)
+        if self.save_dir:
+            save_weights(self.model_, self._out("model_0.h5"), self._input_scaling())
 
     def _trainable_variables(self):
         return self.model_.trainable_variables
 
-    def _cluster_loop(self, x, y, t0):
+    def _cluster_loop(self, x, y):
+        run = self._run
         step = self._make_train_step()
         n, b = len(x), self.batch_size
         interval = self.update_interval or max(1, math.ceil(n / b))
-        rng = np.random.default_rng(None if self.random_state is None else self.random_state + 1)
-        batches = _shuffled_batches(n, b, rng)
-        self.history_, last, losses = [], self.init_labels_, []
-        ite, stopped = 0, False
+        seed = None if self.random_state is None else self.random_state + 1
+        order = BatchOrder(n, b, seed).restore(run.get("cluster_order"))
+        clock = _Clock(run.get("cluster_s", 0.0))
+        self.history_ = run["history"]
+        losses = run["losses"]
+        ite, pending = int(run["ite"]), bool(run["pending"])
+        per_call = self._steps_per_call(x)
         while True:
-            if ite % interval == 0 or ite == self.maxiter:
+            if pending and (ite % interval == 0 or ite == self.maxiter):
+                last = self._labels_var.numpy()
                 labels = self._on_update(x)
                 delta = float(np.mean(labels != last))
-                last = labels
-                loss = float(np.mean(np.concatenate(losses))) if losses else 0.0
-                self._log(ite, y, labels, loss, delta, t0)
-                losses = []
-                if ite > 0 and delta < self.tol:
+                self._labels_var.assign(labels.astype(np.int32))
+                loss = float(np.mean(losses)) if losses else 0.0
+                self._log(ite, y, labels, loss, delta, clock)
+                losses.clear()
+                pending = False
+                converged = ite > 0 and delta < self.tol
+                if converged:
                     self._say(f"delta_label {delta:.5f} < tol {self.tol}: stopping at iteration {ite}")
-                    stopped = True
-                    break
-                if ite == self.maxiter:
-                    break
+                done = converged or ite == self.maxiter
+                self._checkpoint(phase="done" if done else "cluster", ite=ite, pending=False,
+                                 converged=converged, cluster_order=order.state(), cluster_s=clock())
+                if done:
+                    return
             # the steps up to the next update (or maxiter), in graph calls
-            todo = min(interval - ite % interval, self.maxiter - ite, self._steps_per_call(x))
-            losses.append(step(*_call_args([next(batches) for _ in range(todo)], x)).numpy())
+            todo = min(interval - ite % interval, self.maxiter - ite, per_call)
+            out = step(*call_args(order.take(todo), x)).numpy()
             ite += todo
-        self.n_iter_ = ite
-        self.converged_ = stopped
-        self.labels_ = last          # from the weights as they are now: those saved last
-        self.cluster_time_ = time.time() - t0
+            self._check_finite(out, f"clustering iteration {ite}")
+            losses.extend(out.tolist())
+            pending = True
+            if self._save_due():
+                self._checkpoint(ite=ite, pending=True, cluster_order=order.state(),
+                                 cluster_s=clock())
 
-    def _log(self, ite, y, labels, loss, delta, t0):
+    def _log(self, ite, y, labels, loss, delta, clock):
         row = {"iter": ite, "loss": round(loss, 6), "delta_label": round(delta, 6),
-               "time_s": round(time.time() - t0, 3)}
+               "time_s": round(clock(), 3)}
         msg = f"iter {ite}"
         if y is not None:
             m = metrics.evaluate(y, labels)
@@ -372,19 +640,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             self._embed_fn = compile_pass(lambda xb: self.encoder_(xb, training=False))
         return self._batched(self._embed_fn, x)
 
-    def _check_fitted(self):
-        if not hasattr(self, "model_") or not hasattr(self, "n_features_in_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit or load first")
-
     def transform(self, x):
         """The embedding ``f(x)`` of each sample, shape ``(N, embedding_dim)``."""
-        self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
         return self._embed(x)
 
     def predict(self, x):
         """Cluster label of each sample in ``x``."""
-        self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
         return self._labels_of(x)
 
@@ -394,13 +656,19 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     @property
     def cluster_centers_(self):
         """Cluster centres in the embedding space, shape ``(K, embedding_dim)``."""
+        check_is_fitted(self)
         return self._centres()
 
     # ------------------------------------------------------------ persistence
+    def _input_scaling(self):
+        if getattr(self, "input_scale_", None) is None:
+            return None
+        return {"scale": self.input_scale_, "offset": self.input_offset_}
+
     def save(self, path):
-        """Save the clustering model's weights (``.h5``) atomically."""
-        self._check_fitted()
-        save_weights(self.model_, path)
+        """Save the clustering model's weights (and the input scaling) as ``.h5``, atomically."""
+        check_is_fitted(self)
+        save_weights(self.model_, path, self._input_scaling())
 
     def load(self, path, input_shape, image_shape=None):
         """Rebuild the networks for samples of ``input_shape`` and load weights
@@ -410,10 +678,51 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         self.image_shape_ = image_shape if image_shape is not None else (
             tuple(input_shape) if len(input_shape) == 3 else None)
         shape = tuple(input_shape) if self.arch == "conv" else (self.n_features_in_,)
-        self._setup((None,) + shape)
+        self._build((None,) + shape)
         load_weights(self.model_, path, what="model weights")
+        scaling = read_arrays(path)
+        self.input_scale_ = scaling.get("scale")
+        self.input_offset_ = scaling.get("offset")
         self.pretrained_ = True
+        self._fitted = True
         return self
+
+    def __getstate__(self):
+        """Pickle, ``copy.deepcopy``: the parameters and fitted attributes, with
+        the networks as weight arrays (TensorFlow objects do not pickle)."""
+        state = {k: v for k, v in super().__getstate__().items() if not _is_tf(v)}
+        if hasattr(self, "model_"):
+            state["_weights"] = {"autoencoder": self.autoencoder_.get_weights(),
+                                 "cluster": self._cluster_layer().get_weights()}
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_weights", None)
+        super().__setstate__(state)
+        if weights is not None:
+            self._build((None,) + tuple(self.input_shape_), reseed=False)
+            self._fitted = state.get("_fitted", False)
+            self.autoencoder_.set_weights(weights["autoencoder"])
+            self._cluster_layer().set_weights(weights["cluster"])
+
+
+class _Clock:
+    """Seconds since it was made, plus ``offset`` (time spent before a resume)."""
+
+    def __init__(self, offset=0.0):
+        self.t0 = time.time() - float(offset)
+
+    def __call__(self):
+        return time.time() - self.t0
+
+
+def _is_tf(value):
+    return type(value).__module__.startswith(("tensorflow", "keras"))
+
+
+def _labels_for_logging(y, n):
+    """``y`` as int64 labels of the ``n`` samples (fit uses them only to log metrics)."""
+    return check_data(np.zeros((n, 1), np.float32), y, "y")[1]
 
 
 def cpu_info(cpuinfo="/proc/cpuinfo"):
@@ -453,46 +762,8 @@ def machine(cpuinfo="/proc/cpuinfo"):
             "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
 
 
-def mse(reconstruction, x):
-    """Mean squared reconstruction error, in float32 under any precision."""
-    return tf.reduce_mean(tf.square(tf.cast(reconstruction, x.dtype) - x))
-
-
-def compile_pass(fn):
-    """Compile a full-data pass over batches (retraced only for a new batch shape)."""
-    return tf.function(fn, reduce_retracing=True, autograph=False)
-
-
 def _is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def _shuffled_batches(n, b, rng):
-    """Endless mini-batches of indices: a new permutation each epoch; the last
-    batch of an epoch holds the remainder (never empty)."""
-    while True:
-        yield from _batches_of(rng.permutation(n).astype(np.int32), b)
-
-
-def _batches_of(perm, b):
-    for i in range(0, len(perm), b):
-        yield perm[i:i + b]
-
-
-def _chunks(it, size):
-    chunk = []
-    for item in it:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _call_args(batches, x):
-    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``_compile_step``."""
-    bounds = np.zeros(len(batches) + 1, np.int32)
-    np.cumsum([len(bt) for bt in batches], out=bounds[1:])
-    idx = np.concatenate(batches)
-    return idx, bounds, x[idx]
+_call_args = call_args     # the name bench/ scripts use

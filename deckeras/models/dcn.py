@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
-from .base import DeepClusterer, compile_pass, mse
+from ..training import compile_pass, mse
+from .base import DeepClusterer
 
 __all__ = ["DCN", "update_centres"]
 
@@ -52,8 +53,13 @@ class DCN(DeepClusterer):
     The other parameters are those of ``DEC`` (``arch``, ``dims``,
     ``augment``, ``pretrain_*``, ``optimizer``, ``lr``, ``batch_size``,
     ``maxiter``, ``update_interval`` (default: one epoch), ``tol``,
-    ``precision``, ...).
+    ``precision``, ``scale``, ``warm_start``, ...).
     Labels are the nearest centre of each embedding.
+
+    Attributes
+    ----------
+    Those of ``DEC``, and ``counts_``: how many samples each centre has
+    absorbed (starting at ``init_count``).
     """
 
     def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
@@ -63,7 +69,8 @@ class DCN(DeepClusterer):
                  pretrain_schedule="constant",
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False, precision="float32"):
+                 verbose=0, save_dir=None, jit_compile=False, precision="float32",
+                 scale="minmax", warm_start=False):
         self._store_params(locals())
 
     def _check_params(self):
@@ -82,11 +89,23 @@ class DCN(DeepClusterer):
     def _trainable_variables(self):
         return self.autoencoder_.trainable_variables
 
+    def _cluster_layer(self):
+        return self.centres_layer_
+
+    def _make_cluster_state(self, n):
+        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
+
+    def _cluster_state(self):
+        return {"S": self._S}
+
     def _init_clusters(self, z, kmeans):
         layer = self.centres_layer_
         layer.centres.assign(kmeans.cluster_centers_.astype(np.float32))
         layer.counts.assign(np.full(self.n_clusters, self.init_count, dtype=np.float32))
-        self._S = tf.Variable(kmeans.labels_.astype(np.int32), trainable=False)
+        self._S.assign(kmeans.labels_.astype(np.int32))
+
+    def _warm_init(self, labels):
+        self._S.assign(labels.astype(np.int32))
 
     def _make_train_step(self):
         enc, dec, opt, S = self.encoder_, self.decoder_, self.optimizer_, self._S

@@ -4,7 +4,8 @@ import tensorflow as tf
 import keras
 
 from ..layers import ClusteringLayer
-from .base import DeepClusterer, compile_pass, mse
+from ..training import compile_pass, mse
+from .base import DeepClusterer
 
 __all__ = ["DEC", "target_distribution"]
 
@@ -73,6 +74,37 @@ class DEC(DeepClusterer):
     precision : {'float32', 'mixed_bfloat16'}, default 'float32'
         Keras dtype policy of the networks. Weights, the embedding layer,
         losses and soft assignments stay float32.
+    scale : {'minmax', 'standard', 'none'}, default 'minmax'
+        Input scaling fitted in ``fit`` and applied by ``predict`` and
+        ``transform``: each feature to [0, 1] (scikit-learn's MinMaxScaler),
+        to mean 0 and std 1 (StandardScaler), or as given. Raw features in
+        the hundreds make training diverge without it; ``make_method`` gives
+        the named data sets 'none' (they come scaled as in the papers).
+    warm_start : bool, default False
+        ``fit`` on a fitted model goes on training it (no pretraining, no
+        k-means). By default every ``fit`` builds fresh networks from the
+        current parameters and ``random_state``.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample, from the final weights.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+    init_labels_, init_metrics_ : the k-means start (metrics when ``y`` was given).
+    history_ : list of dict
+        One row per target update: iter, loss, delta_label, time_s (and acc,
+        nmi, ari when ``y`` was given).
+    pretrain_history_ : list of dict
+        epoch, loss, time_s of each pretraining epoch.
+    n_iter_ : int
+    converged_ : bool
+        Whether training stopped because delta_label fell below ``tol``.
+    n_features_in_ : int
+    input_scale_, input_offset_ : ndarray or None
+        The fitted scaling ``x * input_scale_ + input_offset_``.
+    autoencoder_, encoder_, decoder_, model_ : keras.Model
+    pretrain_time_, cluster_time_ : float
+        Seconds spent in each phase (summed over resumes).
     """
 
     def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
@@ -82,7 +114,8 @@ class DEC(DeepClusterer):
                  pretrain_schedule="constant",
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False, precision="float32"):
+                 verbose=0, save_dir=None, jit_compile=False, precision="float32",
+                 scale="minmax", warm_start=False):
         self._store_params(locals())
 
     def _reconstructs(self):
@@ -103,10 +136,17 @@ class DEC(DeepClusterer):
         outputs = [q, self.autoencoder_.output] if self._reconstructs() else q
         return keras.Model(enc.input, outputs, name="idec" if self._reconstructs() else "dec")
 
+    def _cluster_layer(self):
+        return self.clustering_layer_
+
+    def _make_cluster_state(self, n):
+        self._P = tf.Variable(tf.zeros((n, self.n_clusters)), trainable=False)
+
+    def _cluster_state(self):
+        return {"P": self._P}
+
     def _init_clusters(self, z, kmeans):
         self.clustering_layer_.set_centres(kmeans.cluster_centers_.astype(np.float32))
-        n = len(z)
-        self._P = tf.Variable(tf.zeros((n, self.n_clusters)), trainable=False)
 
     def _q_of(self, outputs):
         return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
@@ -143,7 +183,6 @@ class DEC(DeepClusterer):
 
     def predict_proba(self, x):
         """Soft assignments q of each sample, shape ``(N, n_clusters)``."""
-        self._check_fitted()
         x, _ = self._prepare(x, fitting=False)
         return self._soft_assign(x)
 

@@ -1,0 +1,106 @@
+"""Training utilities shared by every method: optimizers, the reconstruction
+loss, compiled full-data passes and the resumable order of mini-batches."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["make_optimizer", "mse", "compile_pass", "BatchOrder", "batches_of", "chunks",
+           "call_args"]
+
+
+def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
+    """'sgd' (with momentum) or 'adam'; ``lr=None`` takes 1.0 for SGD (DEC's
+    pretraining) and 1e-3 for Adam. With ``decay_steps`` the learning rate
+    follows a cosine from ``lr`` down to 0 over that many steps."""
+    name = str(name).lower()
+    if name not in ("sgd", "adam"):
+        raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
+    lr = (1.0 if name == "sgd" else 1e-3) if lr is None else lr
+    if decay_steps:
+        lr = keras.optimizers.schedules.CosineDecay(lr, int(decay_steps))
+    if name == "sgd":
+        return keras.optimizers.SGD(lr, momentum=momentum)
+    return keras.optimizers.Adam(lr)
+
+
+def mse(reconstruction, x):
+    """Mean squared reconstruction error, in float32 under any precision."""
+    return tf.reduce_mean(tf.square(tf.cast(reconstruction, x.dtype) - x))
+
+
+def compile_pass(fn):
+    """Compile a full-data pass over batches (retraced only for a new batch shape)."""
+    return tf.function(fn, reduce_retracing=True, autograph=False)
+
+
+class BatchOrder:
+    """Endless mini-batches of the indices ``0..n-1``: a fresh permutation
+    each epoch, the last batch of an epoch holding the remainder (never empty).
+
+    Its position can be saved and restored exactly (``state`` / ``restore``):
+    the state is the generator's state before the current epoch's
+    permutation was drawn and how many batches of that epoch were handed out,
+    so a resumed run draws the very batches the uninterrupted run would.
+    """
+
+    def __init__(self, n, batch_size, seed=None):
+        self.n, self.b = int(n), int(batch_size)
+        self.per_epoch = -(-self.n // self.b)
+        self.rng = np.random.default_rng(seed)
+        self._start = self.rng.bit_generator.state
+        self._perm = None
+        self.pos = 0
+
+    def __next__(self):
+        if self._perm is None or self.pos == self.per_epoch:
+            self._start = self.rng.bit_generator.state
+            self._perm = self.rng.permutation(self.n).astype(np.int32)
+            self.pos = 0
+        i = self.pos * self.b
+        self.pos += 1
+        return self._perm[i:i + self.b]
+
+    def __iter__(self):
+        return self
+
+    def take(self, k):
+        return [next(self) for _ in range(k)]
+
+    def state(self):
+        """A JSON-able snapshot of the position."""
+        return {"rng": self._start, "drawn": self._perm is not None, "pos": self.pos}
+
+    def restore(self, state):
+        if not state:
+            return self
+        self.rng.bit_generator.state = state["rng"]
+        self._start = state["rng"]
+        self._perm = None
+        if state["drawn"]:
+            self._perm = self.rng.permutation(self.n).astype(np.int32)
+        self.pos = int(state["pos"])
+        return self
+
+
+def batches_of(perm, b):
+    for i in range(0, len(perm), b):
+        yield perm[i:i + b]
+
+
+def chunks(it, size):
+    chunk = []
+    for item in it:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def call_args(batches, x):
+    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``DeepClusterer._compile_step``."""
+    bounds = np.zeros(len(batches) + 1, np.int32)
+    np.cumsum([len(bt) for bt in batches], out=bounds[1:])
+    idx = np.concatenate(batches)
+    return idx, bounds, x[idx]

@@ -1,0 +1,183 @@
+"""Long runs survive a kill: checkpoints, resuming, signals, settings mismatches.
+
+The end-to-end tests run ``main.py`` in subprocesses and stop them for real
+(SIGKILL, SIGINT, SIGTERM) at chosen points of their progress output; the
+resumed run must end with the labels of the same run left alone.
+"""
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deckeras import DCN, DEC, checkpoint
+from deckeras.models import base
+from deckeras.training import BatchOrder
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARGS = ["--method", "FcDEC", "--dataset", "digits", "--seed", "0", "--pretrain-epochs", "30",
+        "--maxiter", "240", "-i", "30", "--tol", "0"]
+
+
+def _main(d, *extra):
+    return subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "main.py"), *ARGS,
+                             "-d", d, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def _run(d, stop_at=None, sig=None, extra=()):
+    """Run main.py into ``d``; send ``sig`` once a progress line satisfies ``stop_at``."""
+    p = _main(d, *extra)
+    lines = []
+    for line in p.stdout:
+        lines.append(line)
+        if stop_at is not None and stop_at(line):
+            p.send_signal(sig)
+            break
+    rest, err = p.communicate(timeout=300)
+    return p.returncode, "".join(lines) + rest, err
+
+
+def _at(prefix, n):
+    """A progress line '<prefix> N...' with N >= n."""
+    def hit(line):
+        if not line.startswith(prefix):
+            return False
+        return int(line[len(prefix):].split("/")[0].split()[0]) >= n
+    return hit
+
+
+def _labels(d):
+    with open(os.path.join(d, "labels.csv")) as f:
+        return [int(r["label"]) for r in csv.DictReader(f)]
+
+
+def _errors(err):
+    return [l for l in err.splitlines() if l.strip() and "WARNING" not in l and "I0000" not in l]
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("alone") / "run")
+    rc, out, err = _run(d)
+    assert rc == 0, err
+    return d
+
+
+def test_killed_twice_and_interrupted_ends_as_if_left_alone(alone, tmp_path):
+    d = str(tmp_path / "run")
+    rc, out, _ = _run(d, _at("pretrain epoch ", 14), signal.SIGKILL)
+    assert rc == -signal.SIGKILL and "iter 0" not in out
+    rc, out, _ = _run(d, _at("iter ", 90), signal.SIGKILL)
+    assert rc == -signal.SIGKILL
+    # the kill came after epoch 14 (the checkpoint of epoch 10 at least was written)
+    resumed = re.search(r"resuming from the checkpoint .*: pretraining epoch (\d+)/30", out)
+    assert resumed and int(resumed.group(1)) in (10, 20), out
+    assert f"pretrain epoch {int(resumed.group(1)) + 1}/30" in out and "pretrain epoch 5/30" not in out
+    rc, out, err = _run(d, _at("iter ", 150), signal.SIGINT)
+    # "iter 90" is printed just before its checkpoint: the kill may have come between
+    assert rc == 130 and re.search(r"clustering iteration (60|90|120)/240", out), out
+    assert "AE + k-means" not in out and "pretrain epoch" not in out
+    lines = _errors(err)
+    assert len(lines) == 1 and "SIGINT" in lines[0] and "checkpoint written" in lines[0], err
+    rc, out, err = _run(d)
+    assert rc == 0, err
+    assert "resuming from the checkpoint" in out
+    assert _labels(d) == _labels(alone)
+    with open(os.path.join(d, "log.csv")) as f:
+        assert [r["iter"] for r in csv.DictReader(f)] == [str(i) for i in range(0, 241, 30)]
+    s1, s2 = (json.load(open(os.path.join(p, "summary.json"))) for p in (alone, d))
+    assert (s1["acc"], s1["init"], s1["iterations"]) == (s2["acc"], s2["init"], s2["iterations"])
+
+
+def test_sigterm_in_pretraining_writes_a_checkpoint_first(alone, tmp_path):
+    d = str(tmp_path / "run")
+    rc, out, err = _run(d, _at("pretrain epoch ", 3), signal.SIGTERM)
+    assert rc == 128 + signal.SIGTERM
+    lines = _errors(err)
+    assert len(lines) == 1 and "SIGTERM" in lines[0] and "pretraining epoch" in lines[0], err
+    assert checkpoint.peek(d)["phase"] == "pretrain"
+    rc, out, err = _run(d)
+    assert rc == 0 and "resuming from the checkpoint" in out, err
+    assert _labels(d) == _labels(alone)
+
+
+def test_other_settings_are_a_one_line_error_and_restart_starts_over(alone, tmp_path):
+    cfg = os.path.join(alone, "config.json")
+    before = open(cfg).read()
+    rc, out, err = _run(alone, extra=["--seed", "1"])
+    lines = _errors(err)
+    assert rc == 2 and len(lines) == 1, err
+    assert "another run" in lines[0] and "random_state: 0 -> 1" in lines[0] and "--restart" in lines[0]
+    assert open(cfg).read() == before                       # nothing written
+    d = str(tmp_path / "copy")
+    import shutil
+    shutil.copytree(alone, d)
+    rc, out, err = _run(d, extra=["--seed", "1", "--restart", "-v", "1"])
+    assert rc == 0, err
+    assert "pretrain epoch 1/30" in out and "resuming" not in out
+    assert json.load(open(os.path.join(d, "config.json")))["seed"] == 1
+
+
+def test_batch_order_resumes_mid_epoch_exactly():
+    a = BatchOrder(10, 3, seed=5)
+    first = [next(a) for _ in range(6)]          # two epochs of 4 batches, and 2 more
+    state = json.loads(json.dumps(a.state()))     # as a checkpoint stores it
+    rest = [next(a) for _ in range(7)]
+    b = BatchOrder(10, 3, seed=99).restore(state)
+    assert all(np.array_equal(x, y) for x, y in zip(rest, [next(b) for _ in range(7)]))
+    assert sorted(np.concatenate(first[:4]).tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("cls", [DEC, DCN])
+def test_crash_after_any_checkpoint_resumes_to_the_same_model(cls, small_digits, tmp_path,
+                                                              monkeypatch):
+    """Checkpoints after every graph call (mid-epoch, between updates): a crash
+    right after any of them resumes to the very same weights and labels."""
+    x, y = small_digits
+    monkeypatch.setattr(base, "STEPS_PER_CALL", 2)      # 600 / 64 = 10 batches: 5 calls an epoch
+    monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 0)
+    kw = dict(n_clusters=10, dims=[32], embedding_dim=5, pretrain_epochs=3, batch_size=64,
+              pretrain_optimizer="adam", maxiter=25, update_interval=7, tol=0.0,
+              kmeans_n_init=2, random_state=4, augment=True)
+    ref = cls(**kw).fit(x, y)
+    real = base.DeepClusterer._check_finite
+    for crash_at in (3, 11, 19):         # mid pretraining epoch 1, epoch 3, clustering
+        d = str(tmp_path / f"c{crash_at}")
+        calls = []
+
+        def crash(self, values, where):
+            calls.append(where)
+            if len(calls) == crash_at:
+                raise RuntimeError("crash")
+            return real(self, values, where)
+        monkeypatch.setattr(base.DeepClusterer, "_check_finite", crash)
+        with pytest.raises(RuntimeError):
+            cls(save_dir=d, **kw).fit(x, y)
+        monkeypatch.setattr(base.DeepClusterer, "_check_finite", real)
+        m = cls(save_dir=d, **kw).fit(x, y)
+        assert np.array_equal(m.labels_, ref.labels_)
+        for a, b in zip(m.model_.get_weights(), ref.model_.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert [r["loss"] for r in m.pretrain_history_] == [r["loss"] for r in ref.pretrain_history_]
+        assert [r["iter"] for r in m.history_] == [r["iter"] for r in ref.history_]
+
+
+def test_divergence_stops_at_once_and_names_the_cause(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (100 + 30 * rng.standard_normal((300, 16))).astype(np.float32)
+    d = str(tmp_path / "run")
+    m = DEC(n_clusters=3, scale="none", pretrain_epochs=20, random_state=0, save_dir=d)
+    with pytest.raises(base.TrainingDiverged, match=r"pretraining epoch \d+ .*not scaled.*scale="):
+        m.fit(x)
+    # the default scaling trains the same array without trouble
+    m = DEC(n_clusters=3, pretrain_epochs=20, maxiter=60, update_interval=20, random_state=0).fit(x)
+    assert np.isfinite(m.history_[-1]["loss"]) and np.isfinite(m.transform(x)).all()
+    assert m.input_scale_.shape == (16,)
+    np.testing.assert_allclose((x * m.input_scale_ + m.input_offset_).min(0), 0, atol=1e-5)
