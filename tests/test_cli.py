@@ -159,3 +159,29 @@ def test_flags_reach_the_estimator():
                                 p.parse_args(["--jit", "--precision", "mixed_bfloat16"]), 10, 0)
     assert params["jit_compile"] is True and params["precision"] == "mixed_bfloat16"
     assert "jit_compile" not in cli.resolve_params("FcDEC", "digits", p.parse_args([]), 10, 0)
+
+
+def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
+    """scikit-learn's wine data as a CSV (features up to 1,680): minmax by default,
+    and load_model applies the same scaling (stored beside the weights)."""
+    from sklearn.datasets import load_wine
+    from deckeras.methods import load_model
+    from deckeras.readers import read_csv
+    w = load_wine()
+    path = tmp_path / "wine.csv"
+    with open(path, "w") as f:
+        f.write(",".join([*w.feature_names, "label"]) + "\n")
+        for row, label in zip(w.data, w.target):
+            f.write(",".join(f"{v:g}" for v in row) + f",{label}\n")
+    d = str(tmp_path / "wine")
+    rc, out, err = run(["--method", "DEC", "--dataset", str(path), "-d", d,
+                        "--pretrain-epochs", "30", "--maxiter", "200", "--seed", "0", "-v", "0"],
+                       capsys)
+    assert rc == 0, err
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    s = json.load(open(os.path.join(d, "summary.json")))
+    assert cfg["params"]["scale"] == "minmax" and s["acc"] > 0.6, s
+    x, _ = read_csv(str(path))
+    with open(os.path.join(d, "labels.csv")) as f:
+        saved = [int(r["label"]) for r in csv.DictReader(f)]
+    assert load_model(d).predict(x).tolist() == saved
