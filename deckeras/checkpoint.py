@@ -72,16 +72,29 @@ def describe_mismatch(saved, current):
 
 
 class Checkpointer:
-    """Save and restore ``objects`` (name -> trackable) with a run state under
-    ``<save_dir>/checkpoints``; ``signature`` identifies the run (settings and
-    data) and must match for a restore."""
+    """Save and restore a run under ``<save_dir>/checkpoints``; ``signature``
+    identifies the run (settings and data) and must match for a restore.
 
-    def __init__(self, save_dir, objects, signature, max_to_keep=2):
+    Each save names the objects it holds (name -> trackable), so a phase
+    saves only what it needs (pretraining does not need the clustering
+    optimizer, clustering not the pretraining one); checkpoints are numbered
+    by the run state's ``saves`` counter across phases and resumes.
+    """
+
+    def __init__(self, save_dir, signature, max_to_keep=2):
         self.folder = _folder(save_dir)
         self.signature = signature
+        self.max_to_keep = max_to_keep
         self.run = RunState()
-        self.ckpt = tf.train.Checkpoint(run=self.run, **objects)
-        self.manager = tf.train.CheckpointManager(self.ckpt, self.folder, max_to_keep=max_to_keep)
+        self._managers = {}
+
+    def _manager(self, objects):
+        key = tuple(sorted((name, id(obj)) for name, obj in objects.items()))
+        if key not in self._managers:
+            ckpt = tf.train.Checkpoint(run=self.run, **objects)
+            self._managers[key] = tf.train.CheckpointManager(ckpt, self.folder,
+                                                             max_to_keep=self.max_to_keep)
+        return self._managers[key]
 
     def check(self):
         """The latest checkpoint's state, or None; ``SettingsMismatch`` when it was
@@ -97,14 +110,18 @@ class Checkpointer:
                 "(Python: deckeras.checkpoint.remove(save_dir)) to start over, or use another save dir")
         return state
 
-    def restore(self):
-        """Restore the latest checkpoint into the objects; returns its state or None."""
+    def restore(self, objects_of):
+        """Restore the latest checkpoint into ``objects_of(phase)`` (the objects
+        that phase saved); returns its state, or None when there is none."""
         state = self.check()
         if state is None:
             return None
-        self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        manager = self._manager(objects_of(state["phase"]))
+        manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         return self.run.state
 
-    def save(self, state):
+    def save(self, state, objects):
+        """Write ``objects`` and ``state`` (a JSON-able dict) as the next checkpoint."""
+        state["saves"] = int(state.get("saves", 0)) + 1
         self.run.state = {**state, "signature": self.signature}
-        self.manager.save()
+        self._manager(objects).save(checkpoint_number=state["saves"])

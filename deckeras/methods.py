@@ -123,7 +123,8 @@ def pretrain_signature(params):
         sig.pop("momentum")
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
-    for key, default in (("precision", "float32"), ("pretrain_schedule", "constant")):
+    for key, default in (("precision", "float32"), ("pretrain_schedule", "constant"),
+                         ("scale", "none")):
         if params.get(key) not in (None, default):   # the default keeps earlier caches valid
             sig[key] = params[key]
     return sig

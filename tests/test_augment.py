@@ -60,3 +60,23 @@ def test_flat_vectors_viewed_as_images():
 def test_runs_inside_tf_function():
     f = tf.function(lambda t: augment(t, (28, 28, 1)))
     assert f(tf.constant(_images(3).reshape(3, -1))).shape == (3, 784)
+
+
+def test_a_seed_gives_independent_angle_and_shifts_and_repeats():
+    """The three draws (angle, x shift, y shift) are independent even with a seed."""
+    from deckeras.augment import _uniform
+    u = _uniform(64, 7, None).numpy()
+    assert not np.allclose(u[0], u[1]) and not np.allclose(u[1], u[2])
+    np.testing.assert_array_equal(u, _uniform(64, 7, None).numpy())
+    x = _images()
+    np.testing.assert_array_equal(random_affine(x, seed=3).numpy(), random_affine(x, seed=3).numpy())
+
+
+def test_a_generator_drives_the_draws_and_its_state_replays_them():
+    g = tf.random.Generator.from_seed(1)
+    x = _images()
+    state = g.state.numpy().copy()
+    a = random_affine(x, rng=g).numpy()
+    g.reset(state)
+    np.testing.assert_array_equal(random_affine(x, rng=g).numpy(), a)
+    assert not np.allclose(random_affine(x, rng=g).numpy(), a)

@@ -185,3 +185,13 @@ def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
     with open(os.path.join(d, "labels.csv")) as f:
         saved = [int(r["label"]) for r in csv.DictReader(f)]
     assert load_model(d).predict(x).tolist() == saved
+
+
+def test_divergence_is_one_line_and_exit_2(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "raw.npy", (100 + 30 * rng.standard_normal((300, 16))).astype(np.float32))
+    rc, out, err = run(["--method", "DEC", "--dataset", str(tmp_path / "raw.npy"), "--n-clusters",
+                        "3", "--scale", "none", "--pretrain-optimizer", "sgd", "--seed", "0",
+                        "-d", str(tmp_path / "d"), "-v", "0"], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "diverged" in err and "--scale" in err and "Traceback" not in err

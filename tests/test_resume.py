@@ -181,3 +181,26 @@ def test_divergence_stops_at_once_and_names_the_cause(tmp_path):
     assert np.isfinite(m.history_[-1]["loss"]) and np.isfinite(m.transform(x)).all()
     assert m.input_scale_.shape == (16,)
     np.testing.assert_allclose((x * m.input_scale_ + m.input_offset_).min(0), 0, atol=1e-5)
+
+
+def test_run_exp_resumes_an_interrupted_trial_from_its_checkpoint(alone, tmp_path):
+    """run_exp.py stopped by SIGTERM in a trial's clustering goes on from that
+    trial's checkpoint and ends where main.py's uninterrupted run did."""
+    root = str(tmp_path / "exp")
+    cmd = [sys.executable, "-u", os.path.join(ROOT, "run_exp.py"), "--trials", "1",
+           "--methods", "FcDEC", "--datasets", "digits", "-d", root, *ARGS[6:], "-v", "1"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=ROOT, env=env)
+    for line in p.stdout:
+        if _at("iter ", 60)(line):
+            p.send_signal(signal.SIGTERM)
+            break
+    p.communicate(timeout=300)
+    assert p.returncode == 128 + signal.SIGTERM
+    trial = os.path.join(root, "FcDEC", "digits", "trial0")
+    assert checkpoint.peek(trial)["phase"] == "cluster"
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "resuming from the checkpoint" in done.stdout and "pretrain epoch" not in done.stdout
+    assert _labels(trial) == _labels(alone)

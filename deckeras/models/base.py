@@ -310,11 +310,16 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
             self._init_labels_var = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
             self._make_cluster_state(n)
 
-    def _checkpoint_objects(self):
-        return {"autoencoder": self.autoencoder_, "model": self.model_,
-                "pretrain_optimizer": self._opt_pre, "optimizer": self.optimizer_,
-                "augment_rng": self._aug_rng, "labels": self._labels_var,
-                "init_labels": self._init_labels_var, **self._cluster_state()}
+    def _checkpoint_objects(self, phase):
+        """What a checkpoint of ``phase`` holds: pretraining does not need the
+        clustering state, clustering not the pretraining optimizer (half the
+        size of a dense network's checkpoint: bench/checkpoint_cost.py)."""
+        objects = {"autoencoder": self.autoencoder_, "augment_rng": self._aug_rng}
+        if phase == "pretrain":
+            return {**objects, "pretrain_optimizer": self._opt_pre}
+        return {**objects, "model": self.model_, "optimizer": self.optimizer_,
+                "labels": self._labels_var, "init_labels": self._init_labels_var,
+                **self._cluster_state()}
 
     def _signature(self, x):
         """What a checkpoint must share with this run: the estimator, its
@@ -364,7 +369,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         save_dir), and stop here if a signal asked for it."""
         self._run.update(updates)
         if self._ckpt is not None:
-            self._ckpt.save(self._run)
+            self._ckpt.save(self._run, self._checkpoint_objects(self._run["phase"]))
             self._last_save = time.time()
         if self._stop_signal is not None:
             name = signal.Signals(self._stop_signal).name
@@ -387,8 +392,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         if np.isfinite(values).all():
             return
         bad = "NaN" if np.isnan(values).any() else "infinite"
-        kept = (f"; the last good checkpoint in {self._ckpt.folder} is kept"
-                if self._ckpt is not None else "")
+        kept = ""
+        if self._ckpt is not None and tf.train.latest_checkpoint(self._ckpt.folder):
+            kept = f"; the last good checkpoint in {self._ckpt.folder} is kept"
         raise TrainingDiverged(
             f"training diverged at {where} (the loss became {bad}): the features are probably "
             f"not scaled (use scale='minmax' or 'standard', --scale; this run has "
@@ -402,7 +408,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         if not self.save_dir:
             return None
         x, _ = self._prepare(x)
-        state = Checkpointer(self.save_dir, {}, self._signature(x)).check()
+        state = Checkpointer(self.save_dir, self._signature(x)).check()
         return None if state is None else self._where(state)
 
     # ------------------------------------------------------------ pretraining
@@ -507,10 +513,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
             self._build(x.shape, keep_autoencoder=ae_ready)
             self._make_pretrain_state(len(x), self.pretrain_epochs)
         self._make_train_state(len(x))
-        self._ckpt = (Checkpointer(self.save_dir, self._checkpoint_objects(), self._signature(x))
-                      if self.save_dir else None)
+        self._ckpt = Checkpointer(self.save_dir, self._signature(x)) if self.save_dir else None
         self._last_save = time.time()
-        state = self._ckpt.restore() if self._ckpt is not None and not warm else None
+        state = (self._ckpt.restore(self._checkpoint_objects)
+                 if self._ckpt is not None and not warm else None)
         if state is not None:
             self._say(f"resuming from the checkpoint in {self._ckpt.folder}: {self._where(state)}")
         self._run = state or {"phase": "pretrain", "epochs": self.pretrain_epochs}
