@@ -28,7 +28,7 @@ from throughput import built_method, cluster_step_s, pretrain_s_per_70k  # noqa:
 
 from deckeras.checkpoint import Checkpointer  # noqa: E402
 from deckeras.methods import make_method, method_params  # noqa: E402
-from deckeras.models import base  # noqa: E402
+from deckeras import host  # noqa: E402
 
 
 def save_s(m, n, folder, saves):
@@ -59,7 +59,7 @@ def main():
     p.add_argument("--steps", type=int, default=128, help="clustering steps timed")
     p.add_argument("--dir", default=".", help="where the temporary checkpoints go")
     a = p.parse_args()
-    print(f"machine: {base.machine()}")
+    print(f"machine: {host.machine()}")
     for method in a.methods:
         folder = tempfile.mkdtemp(dir=a.dir)
         try:

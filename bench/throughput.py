@@ -26,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 from deckeras.augment import augment  # noqa: E402
 from deckeras.methods import make_method  # noqa: E402
+from deckeras import host  # noqa: E402
 from deckeras.models import base  # noqa: E402
 
 
@@ -172,7 +173,7 @@ def main():
 
     report("tf_version", float(tf.__version__.rsplit(".", 1)[0]), "")
     report("cpu_threads", os.cpu_count(), "")
-    out["machine"] = base.machine()
+    out["machine"] = host.machine()
     print("machine", json.dumps(out["machine"]), flush=True)
     peak = matmul_peak()
     report("matmul_peak_gflops", peak, "GFLOP/s")

@@ -16,7 +16,7 @@ _LAZY = {
     "ClusterCentres": ("deckeras.layers", "ClusterCentres"),
     "METHODS": ("deckeras.methods", "METHODS"),
     "make_method": ("deckeras.methods", "make_method"),
-    "load_model": ("deckeras.methods", "load_model"),
+    "load_model": ("deckeras.runs", "load_model"),
 }
 
 __all__ = ["metrics", "load_dataset", *_LAZY]

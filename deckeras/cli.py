@@ -5,12 +5,11 @@ A user mistake ends with one line on stderr and exit code 2, never a
 traceback; nothing is written before the inputs have been checked.
 """
 import argparse
-import json
 import os
 import sys
-import time
 
-from .methods import METHODS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES  # light: no TensorFlow
+from .methods import METHODS  # light: no TensorFlow
+from .options import PRECISIONS, PRETRAIN_SCHEDULES, SCALES
 
 USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
 
@@ -97,7 +96,7 @@ def _int_like(s):
     return int(float(s))   # DEC-DA passes 2e4
 
 
-def resolve_params(method, dataset, args, n_clusters, seed):
+def resolve_params(method, dataset, args, seed):
     """The method's settings for ``dataset`` with every given flag applied."""
     from .methods import method_family, method_params
     family = method_family(method)
@@ -115,96 +114,8 @@ def resolve_params(method, dataset, args, n_clusters, seed):
         params["augment"] = True
     if family == "dec" and args.gamma is not None and "keep_decoder" not in params:
         params["keep_decoder"] = args.gamma > 0
-    params.update(n_clusters=n_clusters, random_state=seed, verbose=args.verbose)
+    params.update(n_clusters=args.n_clusters, random_state=seed, verbose=args.verbose)
     return params
-
-
-def load_for(method, dataset, params, data_dir=None):
-    """Load ``dataset`` once, image-shaped when the method needs images."""
-    import numpy as np
-    from .datasets import dataset_info, load_dataset
-    image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
-    try:
-        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir)
-    except ValueError as e:
-        if image and "square" in str(e):
-            raise ValueError(f"{method} needs image data: {e}") from None
-        raise
-    k = params.get("n_clusters")
-    if k is None:
-        info = dataset_info(dataset)
-        if info:
-            k = info[0]
-        elif y is not None:
-            k = int(len(np.unique(y)))
-        else:
-            raise ValueError(f"{dataset} has no labels: give --n-clusters")
-    return x, y, k
-
-
-def build(method, dataset, args, seed):
-    """Resolve the settings, load the data and make the (validated, unfitted) model."""
-    from .methods import make_method
-    params = resolve_params(method, dataset, args, args.n_clusters, seed)
-    x, y, params["n_clusters"] = load_for(method, dataset, params, args.data_dir)
-    model = make_method(method, dataset, **params)
-    model._prepare(x, y)                 # validates shapes, n_clusters, parameters
-    return model, x, y
-
-
-def run_one(method, dataset, args, save_dir, seed, pretrained_weights=None):
-    """Train ``method`` on ``dataset`` and write every output into ``save_dir``.
-
-    Returns the summary dict. Inputs are checked before anything is written.
-    """
-    import numpy as np
-    from . import __version__, checkpoint, metrics
-    from .io import write_csv, write_json
-
-    t_start = time.time()
-    model, x, y = build(method, dataset, args, seed)
-    model.set_params(save_dir=save_dir)
-    if getattr(args, "restart", False):
-        checkpoint.remove(save_dir)
-    where = model.resume_point(x)        # another run's checkpoint: an error, nothing written
-    if where and not args.verbose:       # with progress on, fit says it
-        print(f"resuming from the checkpoint in {save_dir}: {where}")
-    if pretrained_weights:
-        model.load_pretrained(x, pretrained_weights)
-    import keras
-    import tensorflow as tf
-    from .models.base import machine
-    config = {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
-              "input_shape": list(np.asarray(x).shape[1:]) if model.arch == "conv"
-              else [int(np.prod(x.shape[1:]))],
-              "image_shape": list(model.image_shape_) if model.image_shape_ else None,
-              "pretrained_weights": pretrained_weights,
-              "params": {k: v for k, v in model.get_params().items() if k not in ("save_dir", "verbose")},
-              "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
-                           "keras": keras.__version__, "numpy": np.__version__},
-              "machine": machine()}
-    os.makedirs(save_dir, exist_ok=True)
-    write_json(os.path.join(save_dir, "config.json"), config)
-    model.fit(x, y)
-    final = metrics.evaluate(y, model.labels_) if y is not None else {}
-    write_csv(os.path.join(save_dir, "labels.csv"),
-              [{"index": i, "label": int(l)} for i, l in enumerate(model.labels_)], ["index", "label"])
-    summary = {"method": method, "dataset": dataset, "seed": seed, **final,
-               "init": model.init_metrics_, "iterations": int(model.n_iter_),
-               "converged": bool(model.converged_), "pretrain_reused": bool(pretrained_weights),
-               "pretrain_s": round(model.pretrain_time_, 2), "cluster_s": round(model.cluster_time_, 2),
-               "total_s": round(time.time() - t_start, 2)}
-    write_json(os.path.join(save_dir, "summary.json"), summary)
-    return summary
-
-
-def test_one(method, dataset, args, weights):
-    """Rebuild ``method`` for ``dataset``, load ``weights`` and evaluate."""
-    from . import metrics
-    model, x, y = build(method, dataset, args, args.seed)
-    model.load(weights, tuple(x.shape[1:]), model.image_shape_)
-    labels = model.predict(x)
-    return (metrics.evaluate(y, labels) if y is not None else {}), labels
 
 
 def format_metrics(m):
@@ -236,17 +147,21 @@ def main(argv=None):
 
     def go():
         import random
+        from . import runs
         save_dir = args.save_dir or os.path.join("results", f"{args.method}-{os.path.basename(args.dataset)}")
         if args.testing:
             weights = args.weights or os.path.join(save_dir, "model_final.h5")
-            m, labels = test_one(args.method, args.dataset, args, weights)
+            m, labels = runs.test(args.method, args.dataset,
+                                  resolve_params(args.method, args.dataset, args, args.seed),
+                                  weights, args.data_dir)
             print(f"{args.method} on {args.dataset} ({len(labels)} samples, weights {weights}): "
                   + (format_metrics(m) or "no labels to score"))
             return 0
         if args.weights:
             raise ValueError("--weights is for testing (-t); to skip pretraining use --pretrained-weights")
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 31)
-        s = run_one(args.method, args.dataset, args, save_dir, seed, args.pretrained_weights)
+        s = runs.train(args.method, args.dataset, resolve_params(args.method, args.dataset, args, seed),
+                       save_dir, seed, args.data_dir, args.pretrained_weights, args.restart)
         init = s.get("init") or {}
         if init and not args.verbose:      # with progress on, fit already printed it
             print(f"AE + k-means: {format_metrics(init)}")

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import readers
 from .io import atomic_path
+from .validation import as_images, check_data
 
 __all__ = ["load_dataset", "DATASETS", "data_home", "fetch_mnist", "dataset_info",
            "dataset_available"]
@@ -301,52 +302,6 @@ def load_dataset(name, image=False, data_dir=None, label_column=None):
                          "or a path to an .npy, .npz, .csv or .h5 file")
     x, y = check_data(x, y, name)
     return (as_images(x, shape, name) if image else x.reshape(len(x), -1)), y
-
-
-def check_data(x, y=None, name="data"):
-    """Validate and convert: float32 ``x`` with >= 1 sample and finite values,
-    int64 ``y`` of the same length (or None)."""
-    x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise ValueError(f"{name}: features must be numeric, got dtype {x.dtype}")
-    if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
-        raise ValueError(f"{name}: expected an array of shape (n_samples, n_features) "
-                         f"with at least one sample, got shape {x.shape}")
-    x = x.astype(np.float32, copy=False)
-    if not np.isfinite(x).all():
-        bad = ~np.isfinite(x)
-        i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
-        raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
-                         f"(first in sample {i}); clean or impute them first")
-    if y is not None:
-        y = np.asarray(y).ravel()
-        if len(y) != len(x):
-            raise ValueError(f"{name}: {len(y)} labels for {len(x)} samples")
-        if not np.issubdtype(y.dtype, np.integer):
-            try:
-                yi = y.astype(np.int64)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name}: labels must be integers") from None
-            if not np.array_equal(yi, y.astype(np.float64)):
-                raise ValueError(f"{name}: labels must be integers")
-            y = yi
-        y = y.astype(np.int64)
-    return x, y
-
-
-def as_images(x, shape=None, name="data"):
-    """View ``x`` as ``(N, H, W, C)``; flat square vectors become ``s x s x 1``."""
-    if shape is None:
-        if x.ndim == 4:
-            return x
-        if x.ndim == 3:
-            return x[..., None]
-        side = int(round(np.sqrt(x.shape[1])))
-        if side * side != x.shape[1]:
-            raise ValueError(f"{name}: {x.shape[1]} features cannot be viewed as a square "
-                             "image; use a dense (Fc) method without augmentation")
-        shape = (side, side, 1)
-    return x.reshape((len(x),) + tuple(shape))
 
 
 def _main(argv=None):

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from . import cli
+from . import cli, runs
 from .io import atomic_path, read_json, write_csv, write_json
 
 DEFAULT_METHODS = ["FcDEC-DA", "ConvDEC-DA", "FcIDEC-DA", "ConvIDEC-DA", "DCN"]
@@ -69,7 +69,7 @@ def trial_dir(root, method, dataset, k):
 def _pretrain_key(method, dataset, args, seed):
     """What makes two trials' pretrained autoencoders identical."""
     from .methods import make_method, pretrain_signature
-    params = cli.resolve_params(method, dataset, args, args.n_clusters, seed)
+    params = cli.resolve_params(method, dataset, args, seed)
     sig = pretrain_signature(make_method(method, dataset, **params).get_params())
     blob = json.dumps([dataset, sig], default=str, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
@@ -77,7 +77,7 @@ def _pretrain_key(method, dataset, args, seed):
 
 def _clean_partial(d):
     """Forget an earlier failure of a trial. An interrupted trial keeps its
-    folder: ``run_one`` resumes it from its latest checkpoint."""
+    folder: ``runs.train`` resumes it from its latest checkpoint."""
     e_path = os.path.join(d, "error.json")
     if os.path.isfile(e_path):
         os.remove(e_path)
@@ -225,7 +225,8 @@ def run(args):
             pre = cache if os.path.isfile(cache) else None
         pre = pre or args.pretrained_weights
         try:
-            s = cli.run_one(m, ds, args, d, seed, pre)
+            s = runs.train(m, ds, cli.resolve_params(m, ds, args, seed), d, seed,
+                           args.data_dir, pre)
             if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
                 with atomic_path(cache) as tmp:
                     shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)

@@ -9,11 +9,10 @@ DEC-DA's ``run_exp.py`` (the eight Fc/Conv methods), the official DCN code
 (``DCN``). Data sets without a paper setting (``digits``, ``synthetic``,
 user files) get settings measured here, sized for small data.
 """
-import json
-import os
+from .options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES  # noqa: F401 (re-exported)
 
 __all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "OPTIMIZERS", "SCALES", "method_params", "make_method",
-           "load_model", "method_family", "pretrain_signature"]
+           "method_family", "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
           "ConvDEC": ("conv", False, False), "ConvIDEC": ("conv", True, False)}
@@ -21,15 +20,6 @@ METHODS = (["DEC", "IDEC"]
            + [m + s for s in ("", "-DA") for m in _DECDA]
            + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
 
-# Keras dtype policies offered (--precision): weights stay float32;
-# 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md).
-PRECISIONS = ("float32", "mixed_bfloat16")
-PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
-OPTIMIZERS = ("sgd", "adam")
-# Input scaling (--scale): per feature to [0, 1], to mean 0 / std 1, or none.
-# The named data sets keep their papers' scaling ('none'); anything else gets
-# the estimators' default, 'minmax', so raw features do not blow up training.
-SCALES = ("none", "minmax", "standard")
 
 # every named data set (deckeras.datasets.DATASETS) comes scaled as its papers did
 DATASET_NAMES = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl", "digits", "synthetic")
@@ -137,21 +127,3 @@ def make_method(method, dataset=None, **overrides):
     params.update(overrides)
     cls = DCN if method_family(method) == "dcn" else DEC
     return cls(**params)
-
-
-def load_model(path):
-    """Load a model saved by ``main.py`` for inference.
-
-    ``path`` is a run's ``--save-dir`` or a weights file inside one; the
-    method, data shape and settings are read from the ``config.json`` beside it.
-    """
-    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    weights = os.path.join(folder, "model_final.h5") if os.path.isdir(path) else path
-    cfg_path = os.path.join(folder, "config.json")
-    if not os.path.isfile(cfg_path):
-        raise FileNotFoundError(f"no config.json beside {weights}: pass the --save-dir of a main.py run")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
-    model = make_method(cfg["method"], cfg["dataset"], **cfg["params"])
-    return model.load(weights, tuple(cfg["input_shape"]),
-                      tuple(cfg["image_shape"]) if cfg.get("image_shape") else None)

@@ -52,7 +52,7 @@ def test_testing_mode_reproduces_training_metrics(trained, capsys):
     assert f"acc {s['acc']:.4f}" in out and f"nmi {s['nmi']:.4f}" in out
     with open(os.path.join(trained, "labels.csv")) as f:
         saved = [int(r["label"]) for r in csv.DictReader(f)]
-    from deckeras.methods import load_model
+    from deckeras.runs import load_model
     from deckeras.datasets import load_dataset
     x, _ = load_dataset("digits")
     assert load_model(trained).predict(x).tolist() == saved
@@ -156,16 +156,18 @@ def test_flags_reach_the_estimator():
     p = argparse.ArgumentParser()
     cli.add_common_flags(p)
     params = cli.resolve_params("FcDEC-DA", "digits",
-                                p.parse_args(["--jit", "--precision", "mixed_bfloat16"]), 10, 0)
+                                p.parse_args(["--jit", "--precision", "mixed_bfloat16"]), 0)
     assert params["jit_compile"] is True and params["precision"] == "mixed_bfloat16"
-    assert "jit_compile" not in cli.resolve_params("FcDEC", "digits", p.parse_args([]), 10, 0)
+    assert "jit_compile" not in cli.resolve_params("FcDEC", "digits", p.parse_args([]), 0)
+    scaled = cli.resolve_params("FcDEC", "digits", p.parse_args(["--scale", "standard"]), 0)
+    assert scaled["scale"] == "standard"
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
     """scikit-learn's wine data as a CSV (features up to 1,680): minmax by default,
     and load_model applies the same scaling (stored beside the weights)."""
     from sklearn.datasets import load_wine
-    from deckeras.methods import load_model
+    from deckeras.runs import load_model
     from deckeras.readers import read_csv
     w = load_wine()
     path = tmp_path / "wine.csv"

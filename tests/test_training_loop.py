@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from deckeras.methods import make_method
+from deckeras import host
 from deckeras.models import base
 
 
@@ -87,10 +88,10 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
     cpu = tmp_path / "cpuinfo"
     cpu.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n")
-    assert not base.bfloat16_is_native(str(cpu))
+    assert not host.bfloat16_is_native(str(cpu))
     cpu.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
-    assert base.bfloat16_is_native(str(cpu))
-    assert base.bfloat16_is_native(str(tmp_path / "missing"))
+    assert host.bfloat16_is_native(str(cpu))
+    assert host.bfloat16_is_native(str(tmp_path / "missing"))
 
 
 def test_machine_names_the_cpu_and_the_extensions_that_set_its_speed(tmp_path, monkeypatch):
@@ -100,10 +101,10 @@ def test_machine_names_the_cpu_and_the_extensions_that_set_its_speed(tmp_path, m
     cpu.write_text("processor\t: 0\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
                    "flags\t\t: fpu avx2 avx512f avx512_bf16 sse2\n\n"
                    "processor\t: 1\nmodel name\t: other\n")
-    m = base.machine(str(cpu))
+    m = host.machine(str(cpu))
     assert m["cpu"] == "AMD EPYC" and m["cpu_family_model"] == "26/2"
     assert m["cpu_isa"] == ["avx2", "avx512_bf16", "avx512f"] and m["gpus"] == []
-    assert base.machine(str(tmp_path / "missing"))["cpu_isa"] == []
+    assert host.machine(str(tmp_path / "missing"))["cpu_isa"] == []
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam"])

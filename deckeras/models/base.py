@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import signal
 import sys
 import threading
@@ -32,9 +31,10 @@ from .. import metrics
 from ..augment import augment as augment_batch
 from ..autoencoders import build_autoencoder
 from ..checkpoint import Checkpointer
-from ..datasets import as_images, check_data
 from ..io import write_csv
-from ..methods import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
+from ..validation import as_images, labels_for_logging
+from ..host import bfloat16_is_native
+from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
 from ..training import BatchOrder, call_args, compile_pass, make_optimizer, mse  # noqa: F401
 from ..weights import load_weights, read_arrays, save_weights
 
@@ -172,7 +172,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
             check_is_fitted(self)
         x = self._validated(x, reset=fitting)
         if y is not None:
-            y = _labels_for_logging(y, len(x))
+            y = labels_for_logging(y, len(x))
         if fitting:
             if self.n_clusters > len(x):
                 raise ValueError(f"n_clusters={self.n_clusters} is larger than the number "
@@ -724,48 +724,6 @@ class _Clock:
 
 def _is_tf(value):
     return type(value).__module__.startswith(("tensorflow", "keras"))
-
-
-def _labels_for_logging(y, n):
-    """``y`` as int64 labels of the ``n`` samples (fit uses them only to log metrics)."""
-    return check_data(np.zeros((n, 1), np.float32), y, "y")[1]
-
-
-def cpu_info(cpuinfo="/proc/cpuinfo"):
-    """The first processor's fields in ``/proc/cpuinfo`` ({} where it cannot be read)."""
-    try:
-        with open(cpuinfo) as f:
-            first = f.read().split("\n\n", 1)[0]
-    except OSError:
-        return {}
-    fields = (line.partition(":") for line in first.splitlines())
-    return {k.strip(): v.strip() for k, _, v in fields if k.strip()}
-
-
-BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}     # /proc/cpuinfo flags of bfloat16 hardware
-
-
-def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
-    """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
-    reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
-    if tf.config.list_physical_devices("GPU"):
-        return True
-    flags = cpu_info(cpuinfo).get("flags")
-    return flags is None or bool(BF16_CPU_FLAGS & set(flags.split()))
-
-
-def machine(cpuinfo="/proc/cpuinfo"):
-    """What a timing depends on: the CPU (name, family/model, the vector
-    extensions that decide float32 and bfloat16 speed), its cores and the
-    GPUs. Recorded beside every run (config.json) and benchmark, because the
-    same code runs 2x faster on one 2-core host than on another."""
-    info = cpu_info(cpuinfo)
-    flags = set(info.get("flags", "").split())
-    return {"cpu": info.get("model name", platform.machine()),
-            "cpu_family_model": f"{info.get('cpu family', '?')}/{info.get('model', '?')}",
-            "cpu_isa": sorted(flags & ({"avx2", "avx512f"} | BF16_CPU_FLAGS)),
-            "cores": os.cpu_count(),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
 
 
 def _is_int(v):

@@ -1,0 +1,49 @@
+"""The host a run or a timing ran on: CPU, its vector extensions, cores, GPUs.
+
+Timings differ 2x between 2-core hosts here, so every run's config.json and
+every benchmark records ``machine()``; ``bfloat16_is_native`` decides whether
+the mixed-bfloat16 policy is worth a warning.
+"""
+import os
+import platform
+
+import tensorflow as tf
+
+__all__ = ["cpu_info", "BF16_CPU_FLAGS", "bfloat16_is_native", "machine"]
+
+
+def cpu_info(cpuinfo="/proc/cpuinfo"):
+    """The first processor's fields in ``/proc/cpuinfo`` ({} where it cannot be read)."""
+    try:
+        with open(cpuinfo) as f:
+            first = f.read().split("\n\n", 1)[0]
+    except OSError:
+        return {}
+    fields = (line.partition(":") for line in first.splitlines())
+    return {k.strip(): v.strip() for k, _, v in fields if k.strip()}
+
+
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}     # /proc/cpuinfo flags of bfloat16 hardware
+
+
+def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
+    """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
+    reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    flags = cpu_info(cpuinfo).get("flags")
+    return flags is None or bool(BF16_CPU_FLAGS & set(flags.split()))
+
+
+def machine(cpuinfo="/proc/cpuinfo"):
+    """What a timing depends on: the CPU (name, family/model, the vector
+    extensions that decide float32 and bfloat16 speed), its cores and the
+    GPUs. Recorded beside every run (config.json) and benchmark, because the
+    same code runs 2x faster on one 2-core host than on another."""
+    info = cpu_info(cpuinfo)
+    flags = set(info.get("flags", "").split())
+    return {"cpu": info.get("model name", platform.machine()),
+            "cpu_family_model": f"{info.get('cpu family', '?')}/{info.get('model', '?')}",
+            "cpu_isa": sorted(flags & ({"avx2", "avx512f"} | BF16_CPU_FLAGS)),
+            "cores": os.cpu_count(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}

@@ -1,0 +1,13 @@
+"""Option values shared by several layers of the package (the estimators,
+the method table and the command line). This module imports nothing, so
+every other module can import it without reaching up."""
+
+# Keras dtype policies offered (--precision): weights stay float32;
+# 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md).
+PRECISIONS = ("float32", "mixed_bfloat16")
+PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
+OPTIMIZERS = ("sgd", "adam")
+# Input scaling (--scale): per feature to [0, 1], to mean 0 / std 1, or none.
+# The named data sets keep their papers' scaling ('none'); anything else gets
+# the estimators' default, 'minmax', so raw features do not blow up training.
+SCALES = ("none", "minmax", "standard")

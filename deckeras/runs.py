@@ -1,0 +1,142 @@
+"""One run of one method on one data set into a folder, and that folder's format.
+
+The command line (``main.py``), ``run_exp.py`` and ``load_model`` all go
+through here. A run folder holds:
+
+- ``config.json``: method, data set, seed, data shape, every resolved
+  estimator parameter, library versions and the host (written before
+  training, after the inputs and any checkpoint have been checked);
+- ``pretrain_log.csv``, ``ae_weights.h5`` (the pretrained autoencoder);
+- ``log.csv`` (``iter,acc,nmi,ari,loss,delta_label,time_s``),
+  ``model_0.h5`` (after k-means), ``model_final.h5``;
+- ``labels.csv``, ``summary.json`` (written last: a trial is finished when
+  it exists);
+- ``checkpoints/`` (``deckeras.checkpoint``), from which a rerun resumes.
+"""
+import os
+import time
+
+import numpy as np
+
+from . import checkpoint, metrics
+from .io import read_json, write_csv, write_json
+
+__all__ = ["CONFIG", "SUMMARY", "LABELS", "FINAL_WEIGHTS", "load_data", "train", "test",
+           "read_config", "load_model"]
+
+CONFIG, SUMMARY, LABELS = "config.json", "summary.json", "labels.csv"
+FINAL_WEIGHTS, AE_WEIGHTS = "model_final.h5", "ae_weights.h5"
+
+
+def load_data(method, dataset, params, data_dir=None):
+    """Load ``dataset`` once, image-shaped when ``params`` need images.
+
+    Returns ``(x, y, n_clusters)``: ``params['n_clusters']`` or, when it is
+    None, the data set's number of classes.
+    """
+    from .datasets import dataset_info, load_dataset
+    image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
+    try:
+        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir)
+    except ValueError as e:
+        if image and "square" in str(e):
+            raise ValueError(f"{method} needs image data: {e}") from None
+        raise
+    k = params.get("n_clusters")
+    if k is None:
+        info = dataset_info(dataset)
+        if info:
+            k = info[0]
+        elif y is not None:
+            k = int(len(np.unique(y)))
+        else:
+            raise ValueError(f"{dataset} has no labels: give --n-clusters")
+    return x, y, k
+
+
+def _config(method, dataset, seed, model, x, pretrained_weights):
+    import keras
+    import tensorflow as tf
+    from . import __version__
+    from .host import machine
+    return {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
+            "input_shape": list(x.shape[1:]) if model.arch == "conv"
+            else [int(np.prod(x.shape[1:]))],
+            "image_shape": list(model.image_shape_) if model.image_shape_ else None,
+            "pretrained_weights": pretrained_weights,
+            "params": {k: v for k, v in model.get_params().items()
+                       if k not in ("save_dir", "verbose")},
+            "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
+                         "keras": keras.__version__, "numpy": np.__version__},
+            "machine": machine()}
+
+
+def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_weights=None,
+          restart=False):
+    """Train ``method`` on ``dataset`` with estimator ``params`` and write every
+    output into ``save_dir``, resuming from its checkpoint when there is one
+    (``restart`` drops it). Inputs and the checkpoint are checked before
+    anything is written. Returns the summary dict."""
+    from .methods import make_method
+    t_start = time.time()
+    params = dict(params)
+    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir)
+    model = make_method(method, dataset, **{**params, "random_state": seed,
+                                            "save_dir": save_dir})
+    if restart:
+        checkpoint.remove(save_dir)
+    where = model.resume_point(x)        # validates; another run's checkpoint is an error
+    if where and not model.verbose:      # with progress on, fit says it
+        print(f"resuming from the checkpoint in {save_dir}: {where}")
+    if pretrained_weights:
+        model.load_pretrained(x, pretrained_weights)
+    os.makedirs(save_dir, exist_ok=True)
+    write_json(os.path.join(save_dir, CONFIG),
+               _config(method, dataset, seed, model, x, pretrained_weights))
+    model.fit(x, y)
+    final = metrics.evaluate(y, model.labels_) if y is not None else {}
+    write_csv(os.path.join(save_dir, LABELS),
+              [{"index": i, "label": int(l)} for i, l in enumerate(model.labels_)],
+              ["index", "label"])
+    summary = {"method": method, "dataset": dataset, "seed": seed, **final,
+               "init": model.init_metrics_, "iterations": int(model.n_iter_),
+               "converged": bool(model.converged_), "pretrain_reused": bool(pretrained_weights),
+               "pretrain_s": round(model.pretrain_time_, 2),
+               "cluster_s": round(model.cluster_time_, 2),
+               "total_s": round(time.time() - t_start, 2)}
+    write_json(os.path.join(save_dir, SUMMARY), summary)
+    return summary
+
+
+def test(method, dataset, params, weights, data_dir=None):
+    """Rebuild ``method`` for ``dataset``, load ``weights`` and evaluate.
+    Returns ``(metrics, labels)`` (metrics empty without labels)."""
+    from .methods import make_method
+    params = dict(params)
+    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir)
+    model = make_method(method, dataset, **params)
+    model.load(weights, tuple(x.shape[1:]))
+    labels = model.predict(x)
+    return (metrics.evaluate(y, labels) if y is not None else {}), labels
+
+
+def read_config(folder):
+    path = os.path.join(folder, CONFIG)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no {CONFIG} in {folder}: pass the --save-dir of a main.py run")
+    return read_json(path)
+
+
+def load_model(path):
+    """Load a model saved by a run for inference.
+
+    ``path`` is a run's folder or a weights file inside one; the method, data
+    shape and settings are read from the ``config.json`` beside it.
+    """
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    weights = os.path.join(folder, FINAL_WEIGHTS) if os.path.isdir(path) else path
+    cfg = read_config(folder)
+    from .methods import make_method
+    model = make_method(cfg["method"], cfg["dataset"], **cfg["params"])
+    return model.load(weights, tuple(cfg["input_shape"]),
+                      tuple(cfg["image_shape"]) if cfg.get("image_shape") else None)

@@ -1,0 +1,62 @@
+"""Input checks shared by the data readers and the estimators.
+
+``check_data`` turns what a file or a caller gives into float32 features
+(and int64 labels) or says in one line what is wrong; ``as_images`` views
+flat vectors as images. The estimators check their inputs with
+scikit-learn's ``check_array`` / ``validate_data`` (its messages) and use
+``labels_for_logging`` for the labels ``fit`` only logs.
+"""
+import numpy as np
+
+__all__ = ["check_data", "as_images", "labels_for_logging"]
+
+
+def check_data(x, y=None, name="data"):
+    """Validate and convert: float32 ``x`` with >= 1 sample and finite values,
+    int64 ``y`` of the same length (or None)."""
+    x = np.asarray(x)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"{name}: features must be numeric, got dtype {x.dtype}")
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
+        raise ValueError(f"{name}: expected an array of shape (n_samples, n_features) "
+                         f"with at least one sample, got shape {x.shape}")
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        bad = ~np.isfinite(x)
+        i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
+        raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
+                         f"(first in sample {i}); clean or impute them first")
+    if y is not None:
+        y = np.asarray(y).ravel()
+        if len(y) != len(x):
+            raise ValueError(f"{name}: {len(y)} labels for {len(x)} samples")
+        if not np.issubdtype(y.dtype, np.integer):
+            try:
+                yi = y.astype(np.int64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: labels must be integers") from None
+            if not np.array_equal(yi, y.astype(np.float64)):
+                raise ValueError(f"{name}: labels must be integers")
+            y = yi
+        y = y.astype(np.int64)
+    return x, y
+
+
+def as_images(x, shape=None, name="data"):
+    """View ``x`` as ``(N, H, W, C)``; flat square vectors become ``s x s x 1``."""
+    if shape is None:
+        if x.ndim == 4:
+            return x
+        if x.ndim == 3:
+            return x[..., None]
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise ValueError(f"{name}: {x.shape[1]} features cannot be viewed as a square "
+                             "image; use a dense (Fc) method without augmentation")
+        shape = (side, side, 1)
+    return x.reshape((len(x),) + tuple(shape))
+
+
+def labels_for_logging(y, n):
+    """``y`` as int64 labels of ``n`` samples (``fit`` uses them only to log metrics)."""
+    return check_data(np.zeros((n, 1), np.float32), y, "y")[1]
