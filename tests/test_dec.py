@@ -140,7 +140,7 @@ def test_bad_input(small_digits):
     with pytest.raises(ValueError, match="cannot be viewed as a square"):
         DEC(n_clusters=2, arch="conv", **TINY).fit(np.ones((10, 7), np.float32))
     bad_opt = DEC(n_clusters=10, optimizer="rmsprop", maxiter=1, **TINY)
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'adam'"):
         bad_opt.fit(x)
     assert not hasattr(bad_opt, "autoencoder_")          # refused before any work
     with pytest.raises(ValueError, match="not fitted"):

@@ -99,3 +99,34 @@ def test_scaling_is_fitted_once_and_applied_at_predict():
     np.testing.assert_allclose((x * s.input_scale_ + s.input_offset_).mean(0), 0, atol=1e-3)
     with pytest.raises(ValueError, match="scale must be one of"):
         DEC(scale="log").fit(x)
+
+
+def test_hooks_are_declared_and_parameters_checked_before_any_work(small_digits):
+    from deckeras.models.base import DeepClusterer
+
+    class Half(DeepClusterer):          # a subclass that forgot its hooks
+        def __init__(self, n_clusters=3):
+            self.n_clusters = n_clusters
+    with pytest.raises(TypeError, match="abstract"):
+        Half()
+    with pytest.raises(TypeError):
+        DEC(10, "fc")                   # everything after n_clusters is keyword-only
+    x, _ = small_digits
+    for bad, match in [(dict(momentum=1.5), "momentum == 1.5"), (dict(lr=0.0), "lr == 0.0"),
+                       (dict(batch_size=0), "batch_size == 0"), (dict(arch="rnn"), "arch must be"),
+                       (dict(update_interval=2.5), "update_interval must be an instance")]:
+        m = DCN(n_clusters=10, **{**TINY, **bad})
+        with pytest.raises((ValueError, TypeError), match=match):
+            m.fit(x)
+        assert not hasattr(m, "autoencoder_")
+
+
+@pytest.mark.parametrize("cls", [DEC, DCN])
+def test_docstrings_document_every_parameter_and_the_attributes(cls):
+    import inspect
+    doc = cls.__doc__
+    for name in inspect.signature(cls).parameters:
+        assert any(f"{sep}{name}{end}" in doc for sep in ("\n", ", ") for end in (" :", ",")), name
+    assert "\nAttributes\n----------\n" in doc
+    for attr in ("labels_", "cluster_centers_", "history_", "n_iter_", "n_features_in_"):
+        assert f"\n{attr} :" in doc or f"\n{attr}," in doc, attr

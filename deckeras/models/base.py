@@ -8,6 +8,7 @@ delta-label, maxiter, logging), checkpoints and resuming
 A subclass supplies the clustering model, its loss step and the per-update
 bookkeeping (see ``DEC`` and ``DCN``).
 """
+import abc
 import contextlib
 import hashlib
 import json
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import warnings
+from numbers import Integral, Real
 
 import keras
 import numpy as np
@@ -25,6 +27,7 @@ import tensorflow as tf
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .. import metrics
@@ -52,6 +55,96 @@ CHECKPOINT_EPOCHS = 10
 CHECKPOINT_SECONDS = 300
 
 
+# numpydoc pieces shared by the DEC and DCN docstrings (the same parameters)
+ARCH_DOC = """arch : {'fc', 'conv'}, default 'fc'
+    Dense autoencoder (``dims``) or DEC-DA's convolutional one (``filters``).
+dims : list of int, optional
+    Hidden sizes of the dense encoder; default ``[500, 500, 2000]``.
+filters : tuple of int, default (32, 64, 128)
+    Filters of the three convolutions of the conv encoder.
+embedding_dim : int, default 10
+init : initializer, optional
+    Dense layers' kernel initialiser (default DEC's VarianceScaling(1/3)).
+"""
+TRAINING_DOC = """augment : bool, default False
+    Gradient steps on augmented batches (random rotation and shift);
+    targets from clean data (the -DA methods).
+aug_pretrain : bool, optional
+    Pretrain on augmented data; default: same as ``augment``.
+rotation, shift : float, default 10, 0.1
+    Augmentation ranges (degrees; fraction of width/height).
+pretrain_epochs : int, default 200
+pretrain_optimizer : {{'sgd', 'adam'}}, default 'sgd'
+pretrain_lr : float, optional
+    Default 1.0 for SGD (DEC's), 1e-3 for Adam.
+pretrain_schedule : {{'constant', 'cosine'}}, default 'constant'
+    'cosine' decays the pretraining learning rate to 0 over the
+    pretraining epochs (not in the papers; bench/README.md compares them).
+optimizer : {{'sgd', 'adam'}}, default {optimizer}
+    Clustering-phase optimiser.
+lr : float, default {lr}
+momentum : float, default 0.9
+    SGD momentum (both phases).
+batch_size : int, default 256
+maxiter : int, default 20000
+update_interval : int or None, default {update_interval}
+    {update_note}
+tol : float, default {tol}
+    Stop when fewer than this fraction of labels change between updates.
+kmeans_n_init : int, default 20
+random_state : int, optional
+    Seeds the initial weights, the mini-batch order, the augmentation and
+    k-means: the same seed gives the same labels on the same machine.
+verbose : int, default 0
+    1 prints progress.
+save_dir : str, optional
+    Write logs, weights and checkpoints here while training; a later
+    ``fit`` with the same settings and data resumes from the last checkpoint.
+jit_compile : bool, default False
+    Compile train steps with XLA (augmentation runs outside it). On CPU
+    it shortened dense clustering steps (0.74-0.96x) and lengthened conv
+    ones (1.5x): bench/README.md.
+precision : {{'float32', 'mixed_bfloat16'}}, default 'float32'
+    Keras dtype policy of the networks. Weights, the embedding layer,
+    losses and soft assignments stay float32.
+scale : {{'minmax', 'standard', 'none'}}, default 'minmax'
+    Input scaling fitted in ``fit`` and applied by ``predict`` and
+    ``transform``: each feature to [0, 1] (scikit-learn's MinMaxScaler),
+    to mean 0 and std 1 (StandardScaler), or as given. Raw features in
+    the hundreds make training diverge without it; ``make_method`` gives
+    the named data sets 'none' (they come scaled as in the papers).
+warm_start : bool, default False
+    ``fit`` on a fitted model goes on training it (no pretraining, no
+    k-means). By default every ``fit`` builds fresh networks from the
+    current parameters and ``random_state``.
+"""
+ATTRIBUTES_DOC = """labels_ : ndarray of shape (n_samples,)
+    Cluster of each training sample, from the final weights.
+cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+init_labels_ : ndarray of shape (n_samples,)
+    The k-means start.
+init_metrics_ : dict or None
+    acc, nmi, ari of the k-means start when ``y`` was given.
+history_ : list of dict
+    One row per target update: iter, loss, delta_label, time_s (and acc,
+    nmi, ari when ``y`` was given).
+pretrain_history_ : list of dict
+    epoch, loss, time_s of each pretraining epoch.
+n_iter_ : int
+    Clustering iterations run.
+converged_ : bool
+    Whether training stopped because delta_label fell below ``tol``.
+n_features_in_ : int
+input_scale_, input_offset_ : ndarray of shape (n_features_in_,) or None
+    The fitted scaling ``x * input_scale_ + input_offset_``.
+image_shape_ : tuple or None
+    (H, W, C) the samples are viewed as for conv layers and augmentation.
+autoencoder_, encoder_, decoder_, model_ : keras.Model
+pretrain_time_, cluster_time_ : float
+    Seconds spent in each phase (summed over resumes).
+"""
+
+
 class TrainingDiverged(ValueError):
     """The loss became NaN or infinite."""
 
@@ -64,7 +157,7 @@ class Interrupted(KeyboardInterrupt):
         self.signum = int(signum)
 
 
-class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
+class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
     """Base class; see ``DEC`` and ``DCN`` for the parameters."""
 
     def _store_params(self, values):
@@ -84,26 +177,35 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         return bool(getattr(self, "_fitted", False))
 
     # ------------------------------------------------------------ hooks
+    @abc.abstractmethod
     def _build_cluster_model(self):
+        """The clustering model on ``self.encoder_`` (outputs its own)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _cluster_layer(self):
+        """The layer holding the clusters (its weights travel with a pickle)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _make_cluster_state(self, n):
         """Create the per-sample state of ``n`` samples (DEC's P, DCN's assignments)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _cluster_state(self):
         """name -> variable of the state ``_make_cluster_state`` made, for checkpoints."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _init_clusters(self, z, kmeans):
+        """Set the clusters from a fitted ``KMeans`` on the embeddings ``z``."""
         raise NotImplementedError
 
     def _warm_init(self, labels):
         """warm_start: set the per-sample state from the current ``labels``."""
 
+    @abc.abstractmethod
     def _make_train_step(self):
         """Return ``self._compile_step(step, augment)`` for
         ``step(idx, x_clean, x_seen) -> loss``: one mini-batch ``x_clean = x[idx]``
@@ -111,43 +213,58 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
         (``aug(x_clean)`` when augmenting, else ``x_clean``)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _on_update(self, x):
         """Called every ``update_interval`` iterations: refresh targets from
         clean data and return the current labels of all samples."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _labels_of(self, x):
+        """The cluster of each sample of ``x`` (prepared)."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def _centres(self):
+        """The cluster centres in the embedding space, ``(K, embedding_dim)``."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ validation
+    # Every parameter's constraint, checked in one place (``_check_params``)
+    # before any work: numbers with scikit-learn's ``check_scalar`` as
+    # (type, min, max, boundaries included, None allowed), strings by options.
+    _SCALARS = {
+        "n_clusters": (Integral, 1, None, "left", False),
+        "embedding_dim": (Integral, 1, None, "left", False),
+        "batch_size": (Integral, 1, None, "left", False),
+        "maxiter": (Integral, 0, None, "left", False),
+        "update_interval": (Integral, 1, None, "left", True),
+        "tol": (Real, 0, None, "left", False),
+        "pretrain_epochs": (Integral, 0, None, "left", False),
+        "pretrain_lr": (Real, 0, None, "neither", True),
+        "lr": (Real, 0, None, "neither", True),
+        "momentum": (Real, 0, 1, "left", False),
+        "kmeans_n_init": (Integral, 1, None, "left", False),
+        "rotation": (Real, 0, 180, "both", False),
+        "shift": (Real, 0, 1, "both", False),
+    }
+    _OPTIONS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
+                "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
+                "precision": PRECISIONS, "scale": SCALES}
+
     def _check_params(self):
-        checks = [
-            (self.arch in ("fc", "conv"), f"arch must be 'fc' or 'conv', got {self.arch!r}"),
-            (_is_int(self.n_clusters) and self.n_clusters >= 1,
-             f"n_clusters must be an integer >= 1, got {self.n_clusters!r}"),
-            (_is_int(self.batch_size) and self.batch_size >= 1,
-             f"batch_size must be an integer >= 1, got {self.batch_size!r}"),
-            (_is_int(self.maxiter) and self.maxiter >= 0, f"maxiter must be >= 0, got {self.maxiter!r}"),
-            (self.update_interval is None or (_is_int(self.update_interval) and self.update_interval >= 1),
-             f"update_interval must be an integer >= 1, got {self.update_interval!r}"),
-            (self.tol >= 0, f"tol must be >= 0, got {self.tol!r}"),
-            (_is_int(self.pretrain_epochs) and self.pretrain_epochs >= 0,
-             f"pretrain_epochs must be >= 0, got {self.pretrain_epochs!r}"),
-            (self.lr is None or self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
-            (str(self.optimizer).lower() in OPTIMIZERS,
-             f"unknown optimizer {self.optimizer!r}: use 'sgd' or 'adam'"),
-            (str(self.pretrain_optimizer).lower() in OPTIMIZERS,
-             f"unknown optimizer {self.pretrain_optimizer!r}: use 'sgd' or 'adam'"),
-            (self.pretrain_schedule in PRETRAIN_SCHEDULES,
-             f"pretrain_schedule must be one of {', '.join(PRETRAIN_SCHEDULES)}, "
-             f"got {self.pretrain_schedule!r}"),
-            (self.precision in PRECISIONS,
-             f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
-            (self.scale in SCALES, f"scale must be one of {', '.join(SCALES)}, got {self.scale!r}"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise ValueError(msg)
+        """Raise a one-line ValueError (TypeError for a wrong type) for the
+        first parameter that breaks its constraint."""
+        for name, (kind, lo, hi, bounds, optional) in self._SCALARS.items():
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            check_scalar(value, name, kind, min_val=lo, max_val=hi, include_boundaries=bounds)
+        for name, options in self._OPTIONS.items():
+            value = getattr(self, name)
+            if value not in options:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                                 f"got {value!r}")
 
     def _validated(self, x, reset):
         """scikit-learn's input checks (its messages too) and float32; 2-D
@@ -724,10 +841,6 @@ class _Clock:
 
 def _is_tf(value):
     return type(value).__module__.startswith(("tensorflow", "keras"))
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 _call_args = call_args     # the name bench/ scripts use

@@ -1,11 +1,13 @@
 """DCN (Yang et al. 2017): reconstruction + (lamda/2) ||f(x) - M s||^2."""
+from numbers import Real
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
 from ..training import compile_pass, mse
-from .base import DeepClusterer
+from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
 
 __all__ = ["DCN", "update_centres"]
 
@@ -31,38 +33,9 @@ def update_centres(centres, counts, z, assign):
 
 
 class DCN(DeepClusterer):
-    """Deep Clustering Network (Yang et al. 2017): the k-means-friendly loss.
+    __doc__ = None     # composed below from the parameters all methods share
 
-    Per mini-batch: (1) a gradient step on the autoencoder for
-    ``MSE(g(f(x)), x) + lamda/2 * ||f(x) - M s||^2`` with the centres ``M``
-    and the stored assignments ``s`` fixed; (2) the clean batch is re-encoded
-    and each sample assigned to its nearest centre; (3) each centre moves
-    towards its samples with step ``1 / count``. With ``augment=True``
-    (DCN-DA) step (1) sees augmented inputs while (2) and (3) use clean ones.
-
-    Parameters
-    ----------
-    lamda : float, default 1.0
-        Weight of the clustering term.
-    init_count : float, default 100
-        Starting count of every centre. The paper's rule with counts from 1
-        lets the first few samples drag a centre far from its k-means
-        position; the official code starts at 100, which keeps the early
-        steps small. Counts are never reset.
-
-    The other parameters are those of ``DEC`` (``arch``, ``dims``,
-    ``augment``, ``pretrain_*``, ``optimizer``, ``lr``, ``batch_size``,
-    ``maxiter``, ``update_interval`` (default: one epoch), ``tol``,
-    ``precision``, ``scale``, ``warm_start``, ...).
-    Labels are the nearest centre of each embedding.
-
-    Attributes
-    ----------
-    Those of ``DEC``, and ``counts_``: how many samples each centre has
-    absorbed (starting at ``init_count``).
-    """
-
-    def __init__(self, n_clusters=10, arch="fc", dims=None, filters=(32, 64, 128),
+    def __init__(self, n_clusters=10, *, arch="fc", dims=None, filters=(32, 64, 128),
                  embedding_dim=10, init=None, lamda=1.0, init_count=100.0,
                  augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
@@ -73,12 +46,8 @@ class DCN(DeepClusterer):
                  scale="minmax", warm_start=False):
         self._store_params(locals())
 
-    def _check_params(self):
-        super()._check_params()
-        if not self.lamda > 0:
-            raise ValueError(f"lamda must be > 0, got {self.lamda!r}")
-        if not self.init_count >= 1:
-            raise ValueError(f"init_count must be >= 1, got {self.init_count!r}")
+    _SCALARS = {**DeepClusterer._SCALARS, "lamda": (Real, 0, None, "neither", False),
+                "init_count": (Real, 1, None, "left", False)}
 
     def _build_cluster_model(self):
         self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres",
@@ -150,3 +119,34 @@ class DCN(DeepClusterer):
     def counts_(self):
         """How many samples each centre has absorbed (starting at ``init_count``)."""
         return keras.ops.convert_to_numpy(self.centres_layer_.counts)
+
+
+DCN.__doc__ = """Deep Clustering Network (Yang et al. 2017): the k-means-friendly loss.
+
+Per mini-batch: (1) a gradient step on the autoencoder for
+``MSE(g(f(x)), x) + lamda/2 * ||f(x) - M s||^2`` with the centres ``M``
+and the stored assignments ``s`` fixed; (2) the clean batch is re-encoded
+and each sample assigned to its nearest centre; (3) each centre moves
+towards its samples with step ``1 / count``. With ``augment=True``
+(DCN-DA) step (1) sees augmented inputs while (2) and (3) use clean ones.
+Labels are the nearest centre of each embedding.
+
+Parameters
+----------
+n_clusters : int, default 10
+    Number of clusters K.
+""" + ARCH_DOC + """lamda : float, default 1.0
+    Weight of the clustering term.
+init_count : float, default 100
+    Starting count of every centre. The paper's rule with counts from 1
+    lets the first few samples drag a centre far from its k-means
+    position; the official code starts at 100, which keeps the early
+    steps small. Counts are never reset.
+""" + TRAINING_DOC.format(optimizer="'adam'", lr="1e-4", update_interval="None",
+                          update_note="Iterations between label checks (for ``tol``); None = one epoch.",
+                          tol="0.0") + """
+Attributes
+----------
+""" + ATTRIBUTES_DOC + """counts_ : ndarray of shape (n_clusters,)
+    How many samples each centre has absorbed (starting at ``init_count``).
+"""
