@@ -24,7 +24,7 @@ CANDIDATE_SETS = ["mnist", "mnist-test", "usps", "fmnist"]
 RESULT_FIELDS = ["method", "dataset", "trial", "seed", "acc", "nmi", "ari", "init_acc",
                  "init_nmi", "init_ari", "pretrain_s", "cluster_s", "total_s", "iterations",
                  "pretrain_reused", "status", "error"]
-# ALGORITHMS.md: published 10-trial means (ACC, NMI); DEC-DA's column is its best method.
+# docs/algorithms.md: published 10-trial means (ACC, NMI); DEC-DA's column is its best method.
 PUBLISHED = {
     "mnist": {"k-means": (.53, .50), "AE+k-means": (.879, .807), "DEC": (.912, .869),
               "DEC-DA": (.985, .960), "DCN": (.83, .81)},
@@ -179,7 +179,7 @@ def summary_markdown(summary):
                          f"{'' if not pub else f'{pub[0]:.3f} / {pub[1]:.3f}'} | "
                          f"{'' if t == '' else f'{t:.0f} s'} |")
         lines.append("")
-    lines.append("Published figures: ALGORITHMS.md (DEC-DA: the best of its methods).")
+    lines.append("Published figures: docs/algorithms.md (DEC-DA: the best of its methods).")
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,7 @@
 ``method_params`` returns the resolved settings as a dict, so the command
 line can show and override every one of them.
 
-Sources (ALGORITHMS.md): DEC-keras (``DEC``), IDEC's code (``IDEC``),
+Sources (docs/algorithms.md): DEC-keras (``DEC``), IDEC's code (``IDEC``),
 DEC-DA's ``run_exp.py`` (the eight Fc/Conv methods), the official DCN code
 (``DCN``). Data sets without a paper setting (``digits``, ``synthetic``,
 user files) get settings measured here, sized for small data.
@@ -29,7 +29,7 @@ DEC_KERAS_PRETRAIN = {"mnist": (300, "sgd"), "fmnist": (300, "sgd"), "reuters10k
                       "usps": (50, "adam"), "stl": (10, "adam"), "mnist-test": (300, "sgd")}
 VS_INIT_SETS = ("mnist", "mnist-test", "fmnist", "reuters10k")
 
-# Measured here on small data (bench/quality_digits.py): Adam pretraining
+# Measured here on small data (bench/quality_small.sh, bench/README.md): Adam pretraining
 # converges in far fewer steps than SGD(1.0) when an epoch is only a few batches.
 SMALL_DATA = {"pretrain_epochs": 300, "pretrain_optimizer": "adam", "update_interval": 30}
 # DCN on digits: labels stopped changing by 1,000 iterations (of 20,000 measured).
