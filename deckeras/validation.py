@@ -7,6 +7,7 @@ scikit-learn's ``check_array`` / ``validate_data`` (its messages) and use
 ``labels_for_logging`` for the labels ``fit`` only logs.
 """
 import numpy as np
+from sklearn.utils import check_array
 
 __all__ = ["check_data", "as_images", "labels_for_logging"]
 
@@ -15,12 +16,18 @@ def check_data(x, y=None, name="data"):
     """Validate and convert: float32 ``x`` with >= 1 sample and finite values,
     int64 ``y`` of the same length (or None)."""
     x = np.asarray(x)
+    # Kept by hand: these name the file, the dtype or the shape, and the first
+    # bad sample, which scikit-learn's messages do not; check_array converts.
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise ValueError(f"{name}: features must be numeric, got dtype {x.dtype}")
     if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
         raise ValueError(f"{name}: expected an array of shape (n_samples, n_features) "
                          f"with at least one sample, got shape {x.shape}")
-    x = x.astype(np.float32, copy=False)
+    try:
+        x = check_array(x, allow_nd=True, dtype=np.float32, ensure_all_finite=False,
+                        input_name=str(name))
+    except ValueError as e:          # complex values, ...
+        raise ValueError(f"{name}: {str(e).splitlines()[0]}") from None
     if not np.isfinite(x).all():
         bad = ~np.isfinite(x)
         i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])

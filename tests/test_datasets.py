@@ -192,3 +192,19 @@ def test_datasets_command_line(capsys):
     assert "mnist" in out and "digits" in out and "synthetic" in out
     assert datasets._main(["fetch", "nosuch"]) == 2
     assert "unknown data set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("label", ["nan", "inf", "2.5"])
+def test_a_csv_label_that_is_no_class_names_the_file(tmp_path, label):
+    p = tmp_path / "lab.csv"
+    p.write_text(f"a,b,label\n1,2,0\n3,4,{label}\n5,6,1\n")
+    with pytest.raises(ValueError, match=rf"lab.csv: label '{label}' \(data row 2\) is not a class"):
+        readers.read_csv(str(p))
+
+
+def test_csv_text_labels_and_quoted_numbers(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text('x1,x2,class\n"1.5",2,cat\n3, 4 ,dog\n5,6,cat\n')
+    x, y = readers.read_csv(str(p))
+    np.testing.assert_array_equal(x, [[1.5, 2], [3, 4], [5, 6]])
+    assert y.tolist() == [0, 1, 0]
