@@ -3,11 +3,14 @@
 Random rotation within +-``rotation`` degrees and random shifts within
 +-``shift`` of the width and height, with nearest-edge fill, as DEC-DA's
 ``ImageDataGenerator(rotation_range=10, width_shift_range=0.1,
-height_shift_range=0.1)``. One projective-transform op handles the batch, so
-it runs inside compiled train steps, on CPU or GPU.
+height_shift_range=0.1)``. One ``keras.ops.image.affine_transform`` handles
+the batch (TensorFlow's projective-transform kernel: the same output and
+speed as calling that op directly, bench/augment_op.py), so it runs inside
+compiled train steps, on CPU or GPU.
 """
 import math
 
+import keras
 import tensorflow as tf
 
 __all__ = ["random_affine", "augment"]
@@ -41,10 +44,8 @@ def random_affine(images, rotation=10.0, shift=0.1, seed=None, rng=None):
     b2 = cy + s * (cx + tx) - c * (cy + ty)
     zeros = tf.zeros_like(c)
     transforms = tf.stack([c, s, a2, -s, c, b2, zeros, zeros], axis=1)
-    out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=tf.cast(images, tf.float32), transforms=transforms,
-        output_shape=tf.shape(images)[1:3], fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="NEAREST")
+    out = keras.ops.image.affine_transform(
+        tf.cast(images, tf.float32), transforms, interpolation="bilinear", fill_mode="nearest")
     return tf.cast(out, images.dtype)
 
 

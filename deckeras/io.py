@@ -5,7 +5,7 @@ import json
 import os
 import tempfile
 
-__all__ = ["atomic_path", "write_json", "write_csv", "read_json"]
+__all__ = ["atomic_path", "write_json", "write_csv", "append_csv", "read_json"]
 
 
 @contextlib.contextmanager
@@ -71,3 +71,14 @@ def _jsonable(o):
     if isinstance(o, (set, tuple)):
         return list(o)
     return str(o)
+
+
+def append_csv(path, row, fieldnames):
+    """Append one row to the CSV at ``path`` (written whole, with its header,
+    when it does not exist yet). A log grows by one line per event instead of
+    being rewritten; whoever resumes a run rewrites it whole first."""
+    if not os.path.isfile(path):
+        write_csv(path, [row], fieldnames)
+        return
+    with open(path, "a", newline="") as f:
+        csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore").writerow(row)

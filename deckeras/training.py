@@ -18,9 +18,8 @@ def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
     lr = (1.0 if name == "sgd" else 1e-3) if lr is None else lr
     if decay_steps:
         lr = keras.optimizers.schedules.CosineDecay(lr, int(decay_steps))
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=momentum)
-    return keras.optimizers.Adam(lr)
+    config = {"learning_rate": lr, **({"momentum": momentum} if name == "sgd" else {})}
+    return keras.optimizers.get({"class_name": name, "config": config})
 
 
 def mse(reconstruction, x):

@@ -32,3 +32,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
             raise RuntimeError("crash mid-write")
     assert read_json(tmp_path / "a.json") == {"x": 1}
     assert os.listdir(tmp_path) == ["a.json"]
+
+
+def test_append_csv_starts_with_a_header_then_adds_rows(tmp_path):
+    from deckeras.io import append_csv
+    p = str(tmp_path / "log.csv")
+    append_csv(p, {"a": 1, "b": 2}, ["a", "b"])
+    append_csv(p, {"a": 3, "b": 4, "extra": 9}, ["a", "b"])
+    assert open(p).read().splitlines() == ["a,b", "1,2", "3,4"]

@@ -34,7 +34,7 @@ from .. import metrics
 from ..augment import augment as augment_batch
 from ..autoencoders import build_autoencoder
 from ..checkpoint import Checkpointer
-from ..io import write_csv
+from ..io import append_csv, write_csv
 from ..validation import as_images, labels_for_logging
 from ..host import bfloat16_is_native
 from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
@@ -707,6 +707,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         order = BatchOrder(n, b, seed).restore(run.get("cluster_order"))
         clock = _Clock(run.get("cluster_s", 0.0))
         self.history_ = run["history"]
+        if self.save_dir:      # the log as the run state has it; _log appends to it
+            write_csv(self._out("log.csv"), self.history_, LOG_FIELDS)
         losses = run["losses"]
         ite, pending = int(run["ite"]), bool(run["pending"])
         per_call = self._steps_per_call(x)
@@ -750,7 +752,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         self.history_.append(row)
         self._say(f"{msg}  loss {loss:.5f}  delta_label {delta:.4f}  {row['time_s']:.1f}s")
         if self.save_dir:
-            write_csv(self._out("log.csv"), self.history_, LOG_FIELDS)
+            append_csv(self._out("log.csv"), row, LOG_FIELDS)
 
     # ------------------------------------------------------------ inference
     def _batched(self, fn, x):
