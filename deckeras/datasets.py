@@ -144,6 +144,8 @@ def _has_files(folder, names):
 
 
 USPS_FILES = (("usps_train.jf", "usps_test.jf"), ("usps.h5",))
+REUTERS_FILES = ("reutersidf10k.npz", "reutersidf10k.npy")
+STL_FEATURES = "stl_features.npy"
 
 
 def dataset_available(name, data_dir=None):
@@ -155,6 +157,10 @@ def dataset_available(name, data_dir=None):
         return any(_has_files(d, FMNIST_FILES) for d in _fmnist_dirs(data_dir))
     if name == "usps":
         return any(_has_files(os.path.join(home, "usps"), f) for f in USPS_FILES)
+    if name == "reuters10k":
+        return any(os.path.isfile(os.path.join(home, "reuters", f)) for f in REUTERS_FILES)
+    if name == "stl":
+        return os.path.isfile(os.path.join(home, "stl", STL_FEATURES))
     return name in ("digits", "synthetic")
 
 
@@ -192,7 +198,7 @@ def _load_usps(data_dir):
 
 def _load_reuters(data_dir):
     d = os.path.join(data_home(data_dir), "reuters")
-    npy, npz = os.path.join(d, "reutersidf10k.npy"), os.path.join(d, "reutersidf10k.npz")
+    npz, npy = (os.path.join(d, f) for f in REUTERS_FILES)
     if os.path.isfile(npz):
         x, y = readers.read_file(npz)
     elif os.path.isfile(npy):
@@ -204,12 +210,12 @@ def _load_reuters(data_dir):
     else:
         raise FileNotFoundError(
             f"Reuters10k not found: put reutersidf10k.npy (DEC's file) or an .npz with x, y in {d}")
-    return np.asarray(x, dtype=np.float32), np.asarray(y).ravel(), None
+    return np.asarray(x, dtype=np.float32), (None if y is None else np.asarray(y).ravel()), None
 
 
 def _load_stl(data_dir):
     d = os.path.join(data_home(data_dir), "stl")
-    feats, labels = os.path.join(d, "stl_features.npy"), os.path.join(d, "stl_labels.npy")
+    feats, labels = os.path.join(d, STL_FEATURES), os.path.join(d, "stl_labels.npy")
     if not os.path.isfile(feats):
         raise FileNotFoundError(
             f"STL features not found: put stl_features.npy (13000 x 4096 VGG16 fc1) and "
@@ -309,7 +315,8 @@ def _main(argv=None):
     p = argparse.ArgumentParser(prog="python -m deckeras.datasets",
                                 description="List or fetch deckeras data sets.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list", help="list named data sets and whether each is available")
+    lst = sub.add_parser("list", help="list named data sets and whether each is available")
+    lst.add_argument("--data-dir", default=None)
     f = sub.add_parser("fetch", help="fetch and cache a data set (mnist, mnist-test)")
     f.add_argument("name")
     f.add_argument("--data-dir", default=None)
@@ -317,7 +324,8 @@ def _main(argv=None):
     try:
         if a.cmd == "list":
             for n, (_, k, desc) in DATASETS.items():
-                print(f"{n:12s} k={k:<3d} {desc}")
+                here = "available" if dataset_available(n, a.data_dir) else "missing"
+                print(f"{n:12s} k={k:<3d} {here:9s} {desc}")
             return 0
         if a.name in ("mnist", "mnist-test"):
             print(fetch_mnist(a.data_dir))

@@ -112,10 +112,13 @@ def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None):
     from .metrics import evaluate
     path = os.path.join(root, "_baselines", os.path.basename(dataset) + ".json")
     cache = read_json(path) if os.path.isfile(path) else {}
+    if cache.get("unlabelled"):          # nothing to score, and no need to load it again
+        return []
     todo = [s for s in seeds if str(s) not in cache]
     if todo:
         x, y = load_dataset(dataset, data_dir=data_dir)
         if y is None:
+            write_json(path, {"unlabelled": True})
             return []
         k = n_clusters or (dataset_info(dataset) or (len(np.unique(y)),))[0]
         for s in todo:
@@ -242,7 +245,8 @@ def run(args):
         _report(root, methods, sets, args, seeds)
     _report(root, methods, sets, args, seeds)
     print(f"done in {_hms(time.time() - t0)}: {os.path.join(root, 'summary.md')}")
-    print(open(os.path.join(root, "summary.md")).read())
+    with open(os.path.join(root, "summary.md")) as f:
+        print(f.read())
     return 0
 
 

@@ -14,8 +14,8 @@ from .options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES  # noqa:
 __all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "OPTIMIZERS", "SCALES", "method_params", "make_method",
            "method_family", "pretrain_signature"]
 
-_DECDA = {"FcDEC": ("fc", False, False), "FcIDEC": ("fc", True, False),
-          "ConvDEC": ("conv", False, False), "ConvIDEC": ("conv", True, False)}
+_DECDA = {"FcDEC": ("fc", False), "FcIDEC": ("fc", True),      # (arch, IDEC)
+          "ConvDEC": ("conv", False), "ConvIDEC": ("conv", True)}
 METHODS = (["DEC", "IDEC"]
            + [m + s for s in ("", "-DA") for m in _DECDA]
            + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
@@ -76,7 +76,7 @@ def method_params(method, dataset=None):
         if dataset == "reuters10k":
             p["update_interval"] = 3 if base == "IDEC" else 20
     else:                    # the DEC-DA methods
-        arch, idec, _ = _DECDA[base]
+        arch, idec = _DECDA[base]
         p.update(arch=arch, pretrain_epochs=500,
                  pretrain_optimizer="adam" if arch == "conv" else "sgd")
         if arch == "conv":
@@ -113,6 +113,8 @@ def pretrain_signature(params):
         sig.pop("momentum")
     pre = params.get("aug_pretrain")
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
+    if sig["aug_pretrain"]:            # the augmentation's ranges shape what it learns
+        sig["rotation"], sig["shift"] = params.get("rotation", 10.0), params.get("shift", 0.1)
     for key, default in (("precision", "float32"), ("pretrain_schedule", "constant"),
                          ("scale", "none")):
         if params.get(key) not in (None, default):   # the default keeps earlier caches valid

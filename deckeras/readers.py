@@ -50,7 +50,7 @@ def read_pickled_npy(path):
         version = np.lib.format.read_magic(f)
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
-        shape, _, dtype = read_header(f)
+        _, _, dtype = read_header(f)
         if dtype.hasobject:
             obj = safe_unpickle(f)
         else:

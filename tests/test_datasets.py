@@ -208,3 +208,21 @@ def test_csv_text_labels_and_quoted_numbers(tmp_path):
     x, y = readers.read_csv(str(p))
     np.testing.assert_array_equal(x, [[1.5, 2], [3, 4], [5, 6]])
     assert y.tolist() == [0, 1, 0]
+
+
+def test_reuters_and_stl_files_are_seen_as_available_and_list_says_so(tmp_path, capsys):
+    from deckeras.datasets import _main, dataset_available
+    assert not dataset_available("reuters10k", str(tmp_path))
+    assert not dataset_available("stl", str(tmp_path))
+    (tmp_path / "reuters").mkdir()
+    np.savez(tmp_path / "reuters" / "reutersidf10k.npz", x=np.ones((5, 3), np.float32))
+    (tmp_path / "stl").mkdir()
+    np.save(tmp_path / "stl" / "stl_features.npy", np.ones((4, 6), np.float32))
+    assert dataset_available("reuters10k", str(tmp_path)) and dataset_available("stl", str(tmp_path))
+    assert _main(["list", "--data-dir", str(tmp_path)]) == 0
+    rows = {l.split()[0]: l for l in capsys.readouterr().out.splitlines()}
+    assert "available" in rows["reuters10k"] and "available" in rows["digits"]
+    assert "missing" in rows["usps"]
+    # a Reuters file without labels loads as unlabelled, not as one label [None]
+    x, y = load_dataset("reuters10k", data_dir=str(tmp_path))
+    assert x.shape == (5, 3) and y is None

@@ -91,3 +91,19 @@ def test_second_invocation_keeps_earlier_rows(exp):
     rows = _rows(exp)
     assert {r["method"] for r in rows} == {"FcIDEC", "FcDEC", "DCN"}
     assert len(rows) == 5 and all(r["status"] == "done" for r in rows)
+
+
+def test_unlabelled_baseline_is_not_reloaded_after_every_trial(tmp_path, monkeypatch):
+    from deckeras import datasets
+    np.save(tmp_path / "nolab.npy", np.random.default_rng(0).random((30, 4)).astype(np.float32))
+    calls = []
+    real = datasets.load_dataset
+
+    def counting(*a, **k):
+        calls.append(a)
+        return real(*a, **k)
+    monkeypatch.setattr(datasets, "load_dataset", counting)
+    root = str(tmp_path / "e")
+    for _ in range(3):
+        assert experiment.kmeans_baseline(str(tmp_path / "nolab.npy"), [0, 1], root) == []
+    assert len(calls) == 1

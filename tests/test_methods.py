@@ -27,3 +27,11 @@ def test_anything_that_changes_pretraining_changes_the_signature():
     assert "precision" not in base                              # float32 caches stay valid
     assert _sig("FcDEC", "mnist", pretrain_schedule="cosine") != base
     assert "pretrain_schedule" not in base                      # so does a constant rate
+
+
+def test_augmentation_ranges_and_scaling_are_part_of_the_signature():
+    da = _sig("FcDEC-DA", "mnist")
+    assert _sig("FcDEC-DA", "mnist", rotation=20.0) != da
+    assert _sig("FcDEC-DA", "mnist", shift=0.2) != da
+    assert _sig("FcDEC", "mnist", rotation=20.0) == _sig("FcDEC", "mnist")   # not augmented
+    assert _sig("FcDEC", "my.csv") != _sig("FcDEC", "my.csv", scale="standard")
