@@ -4,6 +4,8 @@
 and ``conv_autoencoder(input_shape)`` DEC-DA's convolutional one; both return
 ``(autoencoder, encoder, decoder)`` Keras models sharing their layers.
 """
+import random
+
 import keras
 import tensorflow as tf
 
@@ -38,11 +40,35 @@ class Dense(keras.layers.Dense):
 EMBED_DTYPE = "float32"
 
 
-def _init(init):
-    return keras.initializers.get(DEC_INIT if init is None else init)
+class Initializers:
+    """Kernel initialisers with their seeds drawn from one ``random.Random(seed)``.
+
+    Keras gives an unseeded initialiser a seed from Python's global
+    ``random`` when it is made; drawing the same numbers, in the same order,
+    from a generator of our own gives the weights ``keras.utils.set_random_seed(seed)``
+    gave, without seeding (or consuming) any global generator. ``seed=None``
+    leaves Keras's behaviour as it is (fresh weights each build).
+    """
+
+    def __init__(self, seed=None):
+        self.rng = None if seed is None else random.Random(int(seed))
+
+    def __call__(self, init, default=DEC_INIT):
+        init = default if init is None else init
+        if self.rng is None:
+            return keras.initializers.get(init)
+        state = random.getstate()           # making it may draw a seed we then replace
+        try:
+            made = keras.initializers.get(init)
+        finally:
+            random.setstate(state)
+        config = made.get_config()
+        if "seed" in config and config["seed"] is None:
+            made = type(made).from_config({**config, "seed": self.rng.randint(1, int(1e9))})
+        return made
 
 
-def dense_autoencoder(dims, act="relu", init=None, name="ae"):
+def dense_autoencoder(dims, act="relu", init=None, name="ae", dtype=None, seed=None):
     """DEC's fully connected autoencoder.
 
     Parameters
@@ -54,6 +80,11 @@ def dense_autoencoder(dims, act="relu", init=None, name="ae"):
         Activation of hidden layers; the embedding and output are linear.
     init : initializer, optional
         Default: DEC's ``VarianceScaling(1/3, 'fan_in', 'uniform')``.
+    dtype : str, optional
+        Keras dtype policy of the layers (e.g. 'mixed_bfloat16'); the
+        embedding layer stays float32. Default: Keras's global policy.
+    seed : int, optional
+        Seeds the initial weights (``Initializers``).
 
     Returns
     -------
@@ -63,18 +94,19 @@ def dense_autoencoder(dims, act="relu", init=None, name="ae"):
     if len(dims) < 2 or min(dims) < 1:
         raise ValueError(f"dims must hold >= 2 positive sizes, got {dims}")
     n = len(dims) - 1
+    ini = Initializers(seed)
     enc_layers = [Dense(d, activation=act if i < n - 1 else None,
-                        kernel_initializer=_init(init), name=f"encoder_{i}",
-                        dtype=EMBED_DTYPE if i == n - 1 else None)
+                        kernel_initializer=ini(init), name=f"encoder_{i}",
+                        dtype=EMBED_DTYPE if i == n - 1 else dtype)
                   for i, d in enumerate(dims[1:])]
     dec_layers = [Dense(d, activation=act if i < n - 1 else None,
-                        kernel_initializer=_init(init), name=f"decoder_{n - 1 - i}")
+                        kernel_initializer=ini(init), name=f"decoder_{n - 1 - i}", dtype=dtype)
                   for i, d in enumerate(dims[-2::-1])]
     return _assemble((dims[0],), (dims[-1],), enc_layers, dec_layers, name)
 
 
 def conv_autoencoder(input_shape, filters=(32, 64, 128), embedding_dim=10, init=None,
-                     name="cae"):
+                     name="cae", dtype=None, seed=None):
     """DEC-DA's convolutional autoencoder for images ``(H, W, C)``.
 
     Conv 5x5/2 -> Conv 5x5/2 -> Conv 3x3/2 (padding 'same' when the width is
@@ -88,21 +120,30 @@ def conv_autoencoder(input_shape, filters=(32, 64, 128), embedding_dim=10, init=
     if min(h, w) < 8 or hs < 1 or ws < 1:
         raise ValueError(f"images of shape {tuple(input_shape)} are too small for the "
                          "convolutional autoencoder (need at least 8x8)")
-    ki = "glorot_uniform" if init is None else init
+    ini = Initializers(seed)
+
+    def ki():
+        return ini(init, default="glorot_uniform")
     L = keras.layers
     enc_layers = [
-        L.Conv2D(f1, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki, name="conv1"),
-        L.Conv2D(f2, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki, name="conv2"),
-        L.Conv2D(f3, 3, strides=2, padding=pad3, activation="relu", kernel_initializer=ki, name="conv3"),
-        L.Flatten(name="flatten"),
-        Dense(embedding_dim, kernel_initializer=ki, name="embedding", dtype=EMBED_DTYPE),
+        L.Conv2D(f1, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki(),
+                 name="conv1", dtype=dtype),
+        L.Conv2D(f2, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki(),
+                 name="conv2", dtype=dtype),
+        L.Conv2D(f3, 3, strides=2, padding=pad3, activation="relu", kernel_initializer=ki(),
+                 name="conv3", dtype=dtype),
+        L.Flatten(name="flatten", dtype=dtype),
+        Dense(embedding_dim, kernel_initializer=ki(), name="embedding", dtype=EMBED_DTYPE),
     ]
     dec_layers = [
-        Dense(f3 * hs * ws, activation="relu", kernel_initializer=ki, name="dense"),
-        L.Reshape((hs, ws, f3), name="reshape"),
-        L.Conv2DTranspose(f2, 3, strides=2, padding=pad3, activation="relu", kernel_initializer=ki, name="deconv3"),
-        L.Conv2DTranspose(f1, 5, strides=2, padding="same", activation="relu", kernel_initializer=ki, name="deconv2"),
-        L.Conv2DTranspose(c, 5, strides=2, padding="same", kernel_initializer=ki, name="deconv1"),
+        Dense(f3 * hs * ws, activation="relu", kernel_initializer=ki(), name="dense", dtype=dtype),
+        L.Reshape((hs, ws, f3), name="reshape", dtype=dtype),
+        L.Conv2DTranspose(f2, 3, strides=2, padding=pad3, activation="relu",
+                          kernel_initializer=ki(), name="deconv3", dtype=dtype),
+        L.Conv2DTranspose(f1, 5, strides=2, padding="same", activation="relu",
+                          kernel_initializer=ki(), name="deconv2", dtype=dtype),
+        L.Conv2DTranspose(c, 5, strides=2, padding="same", kernel_initializer=ki(),
+                          name="deconv1", dtype=dtype),
     ]
     ae, enc, dec = _assemble((h, w, c), (embedding_dim,), enc_layers, dec_layers, name)
     if tuple(ae.output.shape[1:]) != (h, w, c):
@@ -126,7 +167,7 @@ def _assemble(input_shape, embed_shape, enc_layers, dec_layers, name):
 
 
 def build_autoencoder(arch, input_shape, dims=None, filters=(32, 64, 128),
-                      embedding_dim=10, init=None):
+                      embedding_dim=10, init=None, dtype=None, seed=None):
     """``arch='fc'``: dense on ``prod(input_shape)`` features with hidden sizes
     ``dims`` (default DEC's ``[500, 500, 2000]``); ``arch='conv'``: conv on images."""
     if arch == "fc":
@@ -134,9 +175,10 @@ def build_autoencoder(arch, input_shape, dims=None, filters=(32, 64, 128),
         for s in input_shape:
             d *= int(s)
         hidden = [500, 500, 2000] if dims is None else list(dims)
-        return dense_autoencoder([d] + hidden + [embedding_dim], init=init)
+        return dense_autoencoder([d] + hidden + [embedding_dim], init=init, dtype=dtype, seed=seed)
     if arch == "conv":
         if len(input_shape) != 3:
             raise ValueError(f"the conv autoencoder needs images (H, W, C), got shape {input_shape}")
-        return conv_autoencoder(input_shape, filters, embedding_dim, init=init)
+        return conv_autoencoder(input_shape, filters, embedding_dim, init=init, dtype=dtype,
+                                seed=seed)
     raise ValueError(f"arch must be 'fc' or 'conv', got {arch!r}")

@@ -38,9 +38,12 @@ class ClusteringLayer(keras.layers.Layer):
         Degrees of freedom of the Student's t kernel.
     initial_centres : array of shape (K, D), optional
         Starting centres (usually from k-means); ``set_centres`` sets them later.
+    centres_initializer : initializer, default 'glorot_uniform'
+        Where the centres start without ``initial_centres``.
     """
 
-    def __init__(self, n_clusters, alpha=1.0, initial_centres=None, **kwargs):
+    def __init__(self, n_clusters, alpha=1.0, initial_centres=None,
+                 centres_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         if int(n_clusters) < 1:
             raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
@@ -49,11 +52,12 @@ class ClusteringLayer(keras.layers.Layer):
         self.n_clusters = int(n_clusters)
         self.alpha = float(alpha)
         self.initial_centres = initial_centres
+        self.centres_initializer = keras.initializers.get(centres_initializer)
 
     def build(self, input_shape):
         self.clusters = self.add_weight(
             name="clusters", shape=(self.n_clusters, int(input_shape[-1])),
-            initializer="glorot_uniform", trainable=True)
+            initializer=self.centres_initializer, trainable=True)
         if self.initial_centres is not None:
             self.clusters.assign(self.initial_centres)
             self.initial_centres = None

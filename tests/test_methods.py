@@ -35,3 +35,19 @@ def test_augmentation_ranges_and_scaling_are_part_of_the_signature():
     assert _sig("FcDEC-DA", "mnist", shift=0.2) != da
     assert _sig("FcDEC", "mnist", rotation=20.0) == _sig("FcDEC", "mnist")   # not augmented
     assert _sig("FcDEC", "my.csv") != _sig("FcDEC", "my.csv", scale="standard")
+
+
+def test_no_module_imports_upwards():
+    """The estimator base needs neither the method table nor the CLI; the
+    shared option values import nothing of the package."""
+    import os
+    import subprocess
+    import sys
+    code = ("import sys, deckeras.models.base, deckeras.options; "
+            "print(sorted(m for m in sys.modules if m.startswith('deckeras.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True).stdout
+    loaded = eval(out.strip().splitlines()[-1])
+    assert not {"deckeras.methods", "deckeras.cli", "deckeras.runs", "deckeras.experiment"} & set(loaded)
+    import deckeras.options as options
+    assert "import" not in open(options.__file__).read().split('"""', 2)[2]

@@ -130,3 +130,26 @@ def test_docstrings_document_every_parameter_and_the_attributes(cls):
     assert "\nAttributes\n----------\n" in doc
     for attr in ("labels_", "cluster_centers_", "history_", "n_iter_", "n_features_in_"):
         assert f"\n{attr} :" in doc or f"\n{attr}," in doc, attr
+
+
+def test_fitting_touches_no_global_state(small_digits):
+    """The dtype policy and the seeds go to the layers: Keras's policy and the
+    Python, NumPy and TensorFlow global generators are as they were."""
+    import random
+
+    import keras
+    import tensorflow as tf
+    x, _ = small_digits
+    random.seed(11)
+    np.random.seed(11)
+    tf.random.set_seed(11)
+    expect = (random.random(), np.random.random(), float(tf.random.uniform([])))
+    random.seed(11)
+    np.random.seed(11)
+    tf.random.set_seed(11)
+    a = DEC(n_clusters=10, precision="mixed_bfloat16", **TINY).fit(x)
+    assert keras.config.dtype_policy().name == "float32"
+    assert any(layer.dtype_policy.name == "mixed_bfloat16" for layer in a.autoencoder_.layers)
+    assert (random.random(), np.random.random(), float(tf.random.uniform([]))) == expect
+    b = DEC(n_clusters=10, precision="mixed_bfloat16", **TINY).fit(x)    # same seed, same run
+    assert np.array_equal(a.labels_, b.labels_)

@@ -21,7 +21,6 @@ import time
 import warnings
 from numbers import Integral, Real
 
-import keras
 import numpy as np
 import tensorflow as tf
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -32,7 +31,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .. import metrics
 from ..augment import augment as augment_batch
-from ..autoencoders import build_autoencoder
+from ..autoencoders import Initializers, build_autoencoder
 from ..checkpoint import Checkpointer
 from ..io import append_csv, write_csv
 from ..validation import as_images, labels_for_logging
@@ -373,15 +372,16 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         return bool(self.augment or self._aug_pretrain())
 
     # ------------------------------------------------------------ building
-    def _build(self, x_shape, keep_autoencoder=False, reseed=True):
+    def _build(self, x_shape, keep_autoencoder=False):
         """Build the networks for inputs of shape ``x_shape[1:]`` from the
         current parameters: a fresh autoencoder (unless ``keep_autoencoder``
-        and the shape is unchanged) and a fresh clustering model."""
+        and the shape is unchanged) and a fresh clustering model. The dtype
+        policy and the weights' seeds are handed to the layers: nothing
+        process-global (Keras's policy, Python's, NumPy's or TensorFlow's
+        generators) is set or consumed, so estimators cannot affect each other."""
         shape = tuple(int(s) for s in x_shape[1:])
         keep = keep_autoencoder and getattr(self, "input_shape_", None) == shape \
             and hasattr(self, "autoencoder_")
-        if reseed and self.random_state is not None:
-            keras.utils.set_random_seed(int(self.random_state))
         self.input_shape_ = shape
         for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
             self.__dict__.pop(cached, None)
@@ -390,17 +390,13 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             warnings.warn("precision='mixed_bfloat16' on a CPU without AVX512-BF16 or AMX and "
                           "no GPU: bfloat16 is emulated here and can be several times slower "
                           "than float32 (bench/README.md)", stacklevel=3)
-        policy = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(self.precision)   # the layers built now keep it
-        try:
-            with self.strategy_.scope():
-                if not keep:
-                    self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
-                        self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
-                        filters=self.filters, embedding_dim=self.embedding_dim, init=self.init)
-                self.model_ = self._build_cluster_model()
-        finally:
-            keras.config.set_dtype_policy(policy)
+        with self.strategy_.scope():
+            if not keep:
+                self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
+                    self.arch, shape if self.arch == "conv" else (shape[0],), dims=self.dims,
+                    filters=self.filters, embedding_dim=self.embedding_dim, init=self.init,
+                    dtype=self.precision, seed=self.random_state)
+            self.model_ = self._build_cluster_model()
         if not keep:
             self.pretrained_ = False
         self._fitted = False
@@ -447,6 +443,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         return {"estimator": type(self).__name__,
                 "params": json.loads(json.dumps(params, default=str)),
                 "data": {"shape": list(x.shape), "sha1": digest}}
+
+    def _centres_initializer(self):
+        """The clustering layer's starting values (k-means replaces them), seeded."""
+        return Initializers(self.random_state)(None, default="glorot_uniform")
 
     def _augment(self, xb):
         return augment_batch(xb, self.image_shape_, self.rotation, self.shift, rng=self._aug_rng)
@@ -825,7 +825,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         weights = state.pop("_weights", None)
         super().__setstate__(state)
         if weights is not None:
-            self._build((None,) + tuple(self.input_shape_), reseed=False)
+            self._build((None,) + tuple(self.input_shape_))
             self._fitted = state.get("_fitted", False)
             self.autoencoder_.set_weights(weights["autoencoder"])
             self._cluster_layer().set_weights(weights["cluster"])

@@ -42,8 +42,9 @@ class DEC(DeepClusterer):
 
     def _build_cluster_model(self):
         enc = self.encoder_
-        self.clustering_layer_ = ClusteringLayer(self.n_clusters, alpha=self.alpha,
-                                                 name="clustering", dtype="float32")
+        self.clustering_layer_ = ClusteringLayer(
+            self.n_clusters, alpha=self.alpha, centres_initializer=self._centres_initializer(),
+            name="clustering", dtype="float32")
         q = self.clustering_layer_(enc.output)
         outputs = [q, self.autoencoder_.output] if self._reconstructs() else q
         return keras.Model(enc.input, outputs, name="idec" if self._reconstructs() else "dec")
