@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["make_optimizer", "mse", "compile_pass", "BatchOrder", "batches_of", "chunks",
+__all__ = ["make_optimizer", "mean", "mse", "apply_step", "compile_pass", "BatchOrder", "batches_of", "chunks",
            "call_args"]
 
 
@@ -22,9 +22,22 @@ def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
+def mean(values):
+    """The mean of ``values``, 0 (with zero gradient) when there are none: a
+    replica whose share of a small last batch is empty adds nothing."""
+    return tf.math.divide_no_nan(tf.reduce_sum(values), tf.cast(tf.size(values), values.dtype))
+
+
 def mse(reconstruction, x):
     """Mean squared reconstruction error, in float32 under any precision."""
-    return tf.reduce_mean(tf.square(tf.cast(reconstruction, x.dtype) - x))
+    return mean(tf.square(tf.cast(reconstruction, x.dtype) - x))
+
+
+def apply_step(opt, loss, variables, tape):
+    """One optimizer step on ``loss``: scaled first when ``opt`` is a loss-scale
+    optimizer (mixed_float16), reduced across replicas by ``apply_gradients``."""
+    grads = tape.gradient(opt.scale_loss(loss), variables)
+    opt.apply_gradients(zip(grads, variables))
 
 
 def compile_pass(fn):

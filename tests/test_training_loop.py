@@ -36,12 +36,15 @@ def test_loop_runs_the_batches_it_is_given():
     import tensorflow as tf
     m = make_method("FcDEC", "digits")
     m.input_shape_ = (2,)
+    m.strategy_ = tf.distribute.get_strategy()
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
     seen = tf.Variable(tf.zeros([0], tf.int32), shape=[None])
 
-    def fn(idx, x_clean, xb):
+    def fn(idx, x_clean, xb, weight):
         seen.assign(tf.concat([seen, idx[:1]], 0))
-        return tf.reduce_sum(xb[:, 1]) + 0 * tf.reduce_sum(x_clean)   # x[i, 1] = 2 i + 1
+        assert_one = tf.debugging.assert_equal(weight, 1.0)           # one device: the whole batch
+        with tf.control_dependencies([assert_one]):
+            return tf.reduce_sum(xb[:, 1]) + 0 * tf.reduce_sum(x_clean)   # x[i, 1] = 2 i + 1
     run = m._compile_step(fn)
     batches = [np.array([5, 1], np.int32), np.array([7], np.int32), np.array([2, 3, 4], np.int32)]
     losses = run(*base._call_args(batches, x)).numpy()

@@ -35,9 +35,10 @@ from ..autoencoders import Initializers, build_autoencoder
 from ..checkpoint import Checkpointer
 from ..io import append_csv, write_csv
 from ..validation import as_images, labels_for_logging
+from ..distribute import DISTRIBUTE, strategy_for
 from ..host import bfloat16_is_native
 from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
-from ..training import BatchOrder, call_args, compile_pass, make_optimizer, mse  # noqa: F401
+from ..training import BatchOrder, apply_step, call_args, compile_pass, make_optimizer, mse  # noqa: F401
 from ..weights import load_weights, read_arrays, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
@@ -116,6 +117,13 @@ warm_start : bool, default False
     ``fit`` on a fitted model goes on training it (no pretraining, no
     k-means). By default every ``fit`` builds fresh networks from the
     current parameters and ``random_state``.
+distribute : None, 'mirrored', 'multiworker' or tf.distribute.Strategy, default None
+    Where training runs: None the strategy in scope
+    (``tf.distribute.get_strategy()``, one device by default), 'mirrored'
+    a MirroredStrategy over all local GPUs (the CPU when there are none),
+    'multiworker' a MultiWorkerMirroredStrategy configured by ``TF_CONFIG``.
+    ``batch_size`` stays the global batch: each replica takes its share and
+    the result is the same algorithm as on one device.
 """
 ATTRIBUTES_DOC = """labels_ : ndarray of shape (n_samples,)
     Cluster of each training sample, from the final weights.
@@ -254,6 +262,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
     def _check_params(self):
         """Raise a one-line ValueError (TypeError for a wrong type) for the
         first parameter that breaks its constraint."""
+        if not (self.distribute in DISTRIBUTE or isinstance(self.distribute, tf.distribute.Strategy)):
+            raise ValueError(f"distribute must be None, 'mirrored', 'multiworker' or a "
+                             f"tf.distribute.Strategy, got {self.distribute!r}")
         for name, (kind, lo, hi, bounds, optional) in self._SCALARS.items():
             value = getattr(self, name)
             if value is None and optional:
@@ -329,29 +340,48 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         return (flat * self.input_scale_ + self.input_offset_).astype(np.float32, copy=False)
 
     def _compile_step(self, fn, augment=False):
-        """Compile a train step ``fn(idx, x_clean, x_seen) -> loss`` into
+        """Compile a train step ``fn(idx, x_clean, x_seen, weight) -> loss`` into
         ``run(idx, bounds, xs)``.
 
-        One call of ``run`` takes ``len(bounds) - 1`` steps; step ``i`` sees
+        One call of ``run`` takes ``len(bounds) - 1`` steps; step ``i`` takes
         the slice ``bounds[i]:bounds[i + 1]`` of the indices ``idx`` and of
-        their samples ``xs = x[idx]`` as ``x_clean``, and as ``x_seen`` the
-        same samples augmented (``augment=True``) or not. Augmentation runs
-        outside the XLA-compiled part under ``jit_compile`` (XLA has no
-        kernel for its image transform). The steps run inside one graph (a
-        sequential ``tf.while_loop``), so Python and the eager runtime are out
-        of the inner loop (bench/README.md: 11-12 s vs 12-14 s per dense MNIST
-        epoch), and the data set stays in NumPy: TensorFlow only ever holds
-        the samples of one call (``call_args``).
+        their samples ``xs = x[idx]`` (the global batch). Each replica of the
+        strategy gets its consecutive share of that batch as ``idx`` and
+        ``x_clean``, with ``x_seen`` the same samples augmented
+        (``augment=True``, per replica) or not, and ``weight`` = its share's
+        size over the global batch's: ``fn`` returns its mean loss times
+        ``weight``, so that the gradients the strategy sums over replicas
+        are those of the global batch's mean loss, and ``run`` returns the
+        summed (global) loss of each step. On one device ``weight`` is 1.
+
+        Augmentation runs outside the XLA-compiled part under
+        ``jit_compile`` (XLA has no kernel for its image transform). The
+        steps run inside one graph (a sequential ``tf.while_loop``), so
+        Python and the eager runtime are out of the inner loop
+        (bench/README.md: 11-12 s vs 12-14 s per dense MNIST epoch), and the
+        data set stays in NumPy: TensorFlow only ever holds the samples of
+        one call (``call_args``).
         """
+        strategy = self.strategy_
         inner = (tf.function(fn, jit_compile=True, autograph=False) if self.jit_compile else fn)
+
+        def replica_step(idx, xc, weight):
+            return inner(idx, xc, self._augment(xc) if augment else xc, weight)
 
         def run(idx, bounds, xs):
             m = tf.shape(bounds)[0] - 1
 
             def body(i, out):
                 lo, hi = bounds[i], bounds[i + 1]
-                xc = xs[lo:hi]
-                loss = inner(idx[lo:hi], xc, self._augment(xc) if augment else xc)
+                b_idx, b_x, n = idx[lo:hi], xs[lo:hi], hi - lo
+
+                def share(ctx):                # this replica's slice of the global batch
+                    k, r = ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+                    a, b = r * n // k, (r + 1) * n // k
+                    return b_idx[a:b], b_x[a:b], tf.cast(b - a, tf.float32) / tf.cast(n, tf.float32)
+                args = strategy.experimental_distribute_values_from_function(share)
+                losses = strategy.run(replica_step, args=args)
+                loss = strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
                 return i + 1, out.write(i, tf.cast(loss, tf.float32))
             _, out = tf.while_loop(lambda i, _: i < m, body,
                                    (tf.constant(0), tf.TensorArray(tf.float32, size=m)),
@@ -385,7 +415,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         self.input_shape_ = shape
         for cached in ("_embed_fn", "_q_fn", "_dist_fn"):
             self.__dict__.pop(cached, None)
-        self.strategy_ = tf.distribute.get_strategy()
+        self.strategy_ = strategy_for(self.distribute)
         if self.precision == "mixed_bfloat16" and not bfloat16_is_native():
             warnings.warn("precision='mixed_bfloat16' on a CPU without AVX512-BF16 or AMX and "
                           "no GPU: bfloat16 is emulated here and can be several times slower "
@@ -438,7 +468,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         """What a checkpoint must share with this run: the estimator, its
         settings (all but verbose, save_dir and warm_start) and the data."""
         params = {k: v for k, v in self.get_params().items()
-                  if k not in ("verbose", "save_dir", "warm_start")}
+                  if k not in ("verbose", "save_dir", "warm_start", "distribute")}
         digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
         return {"estimator": type(self).__name__,
                 "params": json.loads(json.dumps(params, default=str)),
@@ -554,11 +584,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         sizes = np.minimum(b, n - np.arange(0, n, b)) / n
         ae, opt = self.autoencoder_, self._opt_pre
 
-        def step(idx, _clean, xb):
+        def step(idx, _clean, xb, weight):
             with tf.GradientTape() as tape:
-                loss = mse(ae(xb, training=True), xb)
-            opt.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables),
-                                    ae.trainable_variables))
+                loss = weight * mse(ae(xb, training=True), xb)
+            apply_step(opt, loss, ae.trainable_variables, tape)
             return loss
         step = self._compile_step(step, augment=self._aug_pretrain())
 

@@ -6,20 +6,24 @@ import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
-from ..training import compile_pass, mse
+from ..training import apply_step, compile_pass, mean, mse
 from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
 
 __all__ = ["DCN", "update_centres"]
 
 
-def update_centres(centres, counts, z, assign):
+def update_centres(centres, counts, z, assign, total=None):
     """DCN's centre update for one mini-batch, exactly as the per-sample rule.
 
     For each sample i (in order) in cluster k: ``c_k += 1``,
     ``m_k -= (m_k - z_i) / c_k``. Applied sample by sample this is a running
     mean, so for the whole batch it equals
     ``m_k <- (c_k m_k + sum_i z_i) / (c_k + n_k)`` and ``c_k <- c_k + n_k``,
-    which is what is computed here (any array backend).
+    which is what is computed here (any array backend). Under a
+    ``tf.distribute`` strategy each replica holds part of the batch:
+    ``total`` (e.g. the replica context's sum all-reduce) turns its ``n_k``
+    and ``sum_i z_i`` into those of the whole global batch, so every replica
+    makes the update one device makes.
 
     Returns ``(new_centres, new_counts)``.
     """
@@ -27,6 +31,8 @@ def update_centres(centres, counts, z, assign):
     z = tf.cast(z, centres.dtype)
     n_k = tf.math.unsorted_segment_sum(tf.ones_like(z[:, 0]), assign, k)
     sums = tf.math.unsorted_segment_sum(z, assign, k)
+    if total is not None:
+        n_k, sums = total(n_k), total(sums)
     new_counts = counts + n_k
     new_centres = (centres * counts[:, None] + sums) / new_counts[:, None]
     return new_centres, new_counts
@@ -43,7 +49,7 @@ class DCN(DeepClusterer):
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="float32",
-                 scale="minmax", warm_start=False):
+                 scale="minmax", warm_start=False, distribute=None):
         self._store_params(locals())
 
     _SCALARS = {**DeepClusterer._SCALARS, "lamda": (Real, 0, None, "neither", False),
@@ -62,7 +68,9 @@ class DCN(DeepClusterer):
         return self.centres_layer_
 
     def _make_cluster_state(self, n):
-        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
+        # every replica computes the same new assignments (all-gathered): keep one
+        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False,
+                              aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 
     def _cluster_state(self):
         return {"S": self._S}
@@ -82,20 +90,31 @@ class DCN(DeepClusterer):
         half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
-        def step(idx, x_clean, xb):      # xb: aug(x_clean) for DCN-DA
+        replicas = self.strategy_.num_replicas_in_sync
+
+        def step(idx, x_clean, xb, weight):      # xb: aug(x_clean) for DCN-DA
             target = tf.gather(centres, tf.gather(S, idx))
             with tf.GradientTape() as tape:
                 z = enc(xb, training=True)
                 r = dec(z, training=True)
                 rec = mse(r, xb)
-                clu = half_lamda * tf.reduce_mean(tf.reduce_sum(tf.square(z - target), axis=1))
-                loss = rec + clu
-            opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
-            # (2) re-encode the clean batch and assign; (3) move the centres.
+                clu = half_lamda * mean(tf.reduce_sum(tf.square(z - target), axis=1))
+                loss = weight * (rec + clu)
+            apply_step(opt, loss, variables, tape)
+            # (2) re-encode the clean batch and assign; (3) move the centres,
+            # from the assignments of every replica's share of the batch.
             z_clean = enc(x_clean, training=False)
             s_new = tf.argmin(squared_distances(z_clean, centres), axis=1, output_type=tf.int32)
-            S.scatter_nd_update(idx[:, None], s_new)
-            new_c, new_n = update_centres(centres, counts, z_clean, s_new)
+            if replicas == 1:
+                S.scatter_nd_update(idx[:, None], s_new)
+                new_c, new_n = update_centres(centres, counts, z_clean, s_new)
+            else:
+                ctx = tf.distribute.get_replica_context()
+                every_idx, every_s = ctx.all_gather(idx, axis=0), ctx.all_gather(s_new, axis=0)
+                S.assign(tf.tensor_scatter_nd_update(S, every_idx[:, None], every_s))
+                new_c, new_n = update_centres(
+                    centres, counts, z_clean, s_new,
+                    total=lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v))
             centres.assign(new_c)
             counts.assign(new_n)
             return loss

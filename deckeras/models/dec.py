@@ -6,7 +6,7 @@ import tensorflow as tf
 import keras
 
 from ..layers import ClusteringLayer
-from ..training import compile_pass, mse
+from ..training import apply_step, compile_pass, mean, mse
 from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
 
 __all__ = ["DEC", "target_distribution"]
@@ -31,7 +31,7 @@ class DEC(DeepClusterer):
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="float32",
-                 scale="minmax", warm_start=False):
+                 scale="minmax", warm_start=False, distribute=None):
         self._store_params(locals())
 
     def _reconstructs(self):
@@ -70,14 +70,15 @@ class DEC(DeepClusterer):
         kl_weight = gamma if rec else 1.0
         variables = model.trainable_variables
 
-        def step(idx, _clean, xb):       # DEC-DA: xb is aug(x), P came from clean x
+        def step(idx, _clean, xb, weight):  # DEC-DA: xb is aug(x), P came from clean x
             pb = tf.gather(P, idx)
             with tf.GradientTape() as tape:
                 out = model(xb, training=True)
                 loss = kl_weight * kl_divergence(pb, self._q_of(out))
                 if rec:
                     loss += mse(out[1], xb)
-            opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+                loss = weight * loss
+            apply_step(opt, loss, variables, tape)
             return loss
         return self._compile_step(step, augment=aug)
 
@@ -107,7 +108,7 @@ def kl_divergence(p, q, eps=1e-7):
     """KL(P || Q) summed over clusters, averaged over the batch (Keras's 'kld')."""
     p = tf.clip_by_value(p, eps, 1.0)
     q = tf.clip_by_value(q, eps, 1.0)
-    return tf.reduce_mean(tf.reduce_sum(p * tf.math.log(p / q), axis=-1))
+    return mean(tf.reduce_sum(p * tf.math.log(p / q), axis=-1))
 
 
 DEC.__doc__ = """Deep Embedded Clustering (Xie et al. 2016) and IDEC (Guo et al. 2017).

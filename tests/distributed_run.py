@@ -1,0 +1,68 @@
+"""Helper for tests/test_distribute.py (run in a subprocess: logical devices
+must be set before TensorFlow starts). Trains DEC, IDEC and DCN on the same
+data from the same seed on one device and on 2 mirrored logical CPUs, and
+prints the largest relative differences of their losses and weights as JSON.
+
+    python tests/distributed_run.py [--break WHAT]
+
+``--break dcn-one-replica`` makes DCN update its centres from the first
+replica's assignments only, to show the comparison catches it.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from deckeras import DCN, DEC, load_dataset  # noqa: E402
+
+SETTINGS = dict(n_clusters=10, dims=[64, 32], embedding_dim=5, pretrain_epochs=1,
+                pretrain_optimizer="adam", batch_size=65, maxiter=50, update_interval=10,
+                tol=0.0, kmeans_n_init=2, random_state=0, scale="none")
+MODELS = {"DEC": (DEC, {}), "IDEC": (DEC, {"gamma": 0.1}), "DCN": (DCN, {"lr": 1e-3})}
+
+
+def rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-3)))
+
+
+def main():
+    if "--break" in sys.argv:
+        from deckeras.models import dcn
+
+        def first_replica_only(v):       # as if the sums were not all-reduced
+            ctx = tf.distribute.get_replica_context()
+            return ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                                  v * tf.cast(ctx.replica_id_in_sync_group == 0, v.dtype)) * 2
+        real = dcn.update_centres
+        dcn.update_centres = lambda c, n, z, s, total=None: real(
+            c, n, z, s, total=first_replica_only if total is not None else None)
+    x, _ = load_dataset("digits")
+    x = x[:600]
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    out = {"replicas": mirrored.num_replicas_in_sync}
+    for name, (cls, extra) in MODELS.items():
+        runs = [cls(**SETTINGS, **extra, distribute=d).fit(x) for d in (None, mirrored)]
+        one, two = runs
+        out[name] = {
+            "pretrain_loss": rel([r["loss"] for r in two.pretrain_history_],
+                                 [r["loss"] for r in one.pretrain_history_]),
+            "loss": rel([r["loss"] for r in two.history_], [r["loss"] for r in one.history_]),
+            "weights": max(rel(a, b) for a, b in zip(two.model_.get_weights(),
+                                                     one.model_.get_weights())),
+            "labels_equal": float(np.mean(one.labels_ == two.labels_)),
+            "iterations": [one.n_iter_, two.n_iter_],
+        }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
