@@ -105,10 +105,7 @@ def cluster_step_s(m, xs, steps, reps=1):
     """Seconds per clustering step of ``m`` on ``xs``, in graph calls as fit()
     runs them and timed with each call's gather of samples; best of ``reps``."""
     n = len(xs)
-    if hasattr(m, "_P"):       # per-sample state sized for xs
-        m._P = tf.Variable(tf.fill((n, m.n_clusters), 1.0 / m.n_clusters), trainable=False)
-    else:
-        m._S = tf.Variable(np.zeros(n, np.int32), trainable=False)
+    m._make_train_state(n)     # optimizer for the current networks, per-sample state for xs
     run = m._make_train_step()
     per_call = min(steps, m._steps_per_call(xs))
     rng = np.random.default_rng(0)
@@ -128,10 +125,11 @@ def bench_method(method, x, steps, report, peak, precision="float32"):
     flops = forward_flops(m.autoencoder_)
     n, b = len(xs), m.batch_size
 
-    # pretraining: `steps` mini-batches per epoch through the same code as pretrain()
+    # pretraining: `steps` mini-batches per epoch through the same code as pretrain(),
+    # on an estimator of its own (pretrain() starts over with fresh networks)
     sub = xs[: steps * b]
-    m.pretrain(sub, epochs=1)  # builds the optimizer
-    rate = 70000 / pretrain_s_per_70k(m, sub)
+    rate = 70000 / pretrain_s_per_70k(make_method(
+        method.split("[")[0], "mnist", random_state=0, verbose=0, precision=precision), sub)
     report(f"{method}.pretrain_samples_per_s", rate, "samples/s")
     report(f"{method}.pretrain_gflops", rate * 3 * flops / 1e9, "GFLOP/s")
     report(f"{method}.pretrain_fraction_of_peak", rate * 3 * flops / 1e9 / peak, "")

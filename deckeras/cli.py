@@ -62,6 +62,10 @@ def add_common_flags(p):
                    help="cluster with augmentation (implied by -DA methods)")
     p.add_argument("--n-clusters", type=int, help="default: the data set's number of classes")
     p.add_argument("--data-dir", help="where named data sets live (default $DECKERAS_DATA or ./data)")
+    p.add_argument("--distribute", choices=["none", "mirrored", "multiworker"],
+                   help="none: one device (default); mirrored: all GPUs of this machine (or "
+                        "its CPU); multiworker: several machines, each worker running the same "
+                        "command with its own TF_CONFIG (README: More devices and machines)")
     p.add_argument("--verbose", "-v", type=int, default=1, help="0 silences progress")
 
 
@@ -114,8 +118,24 @@ def resolve_params(method, dataset, args, seed):
         params["augment"] = True
     if family == "dec" and args.gamma is not None and "keep_decoder" not in params:
         params["keep_decoder"] = args.gamma > 0
+    distribute = getattr(args, "distribute", None)
+    if distribute not in (None, "none"):
+        params["distribute"] = distribute
     params.update(n_clusters=args.n_clusters, random_state=seed, verbose=args.verbose)
     return params
+
+
+def start_distribution(args):
+    """Check ``--distribute`` before any work and make a multi-worker
+    strategy first, as TensorFlow requires; every worker needs the same seed."""
+    if getattr(args, "distribute", None) != "multiworker":
+        return
+    from .distribute import multiworker_strategy, tf_config
+    tf_config()
+    if getattr(args, "seed", 0) is None:
+        raise ValueError("--distribute multiworker needs --seed: every worker must draw the "
+                         "same initial weights and mini-batches")
+    multiworker_strategy()
 
 
 def format_metrics(m):
@@ -135,6 +155,14 @@ def guarded(fn):
               "interrupted: finished files are kept; run the same command again to resume",
               file=sys.stderr)
         return 128 + getattr(e, "signum", 2)
+    except Exception as e:
+        tf = sys.modules.get("tensorflow")
+        if tf is None or not isinstance(e, tf.errors.OpError):
+            raise
+        # a worker that died or cannot be reached: collective ops fail
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        print(f"error: distributed training failed ({type(e).__name__}: {first})", file=sys.stderr)
+        return 2
 
 
 def quiet_tensorflow():
@@ -147,6 +175,7 @@ def main(argv=None):
 
     def go():
         import random
+        start_distribution(args)         # TF_CONFIG is checked before TensorFlow starts
         from . import runs
         save_dir = args.save_dir or os.path.join("results", f"{args.method}-{os.path.basename(args.dataset)}")
         if args.testing:
@@ -165,8 +194,10 @@ def main(argv=None):
         init = s.get("init") or {}
         if init and not args.verbose:      # with progress on, fit already printed it
             print(f"AE + k-means: {format_metrics(init)}")
+        where = ("this worker's outputs not kept: the chief writes them" if s.get("worker_outputs")
+                 else f"outputs in {save_dir}")
         print(f"{args.method} on {args.dataset}: {format_metrics(s) or 'done (no labels to score)'}"
-              f"  ({s['iterations']} iterations, {s['total_s']:.0f}s; outputs in {save_dir})")
+              f"  ({s['iterations']} iterations, {s['total_s']:.0f}s; {where})")
         return 0
     return guarded(go)
 

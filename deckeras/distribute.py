@@ -10,8 +10,6 @@ work, so ``main.py`` makes it first (``multiworker_strategy``).
 import json
 import os
 
-import tensorflow as tf
-
 __all__ = ["DISTRIBUTE", "strategy_for", "multiworker_strategy", "tf_config", "is_chief"]
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
@@ -53,6 +51,7 @@ def is_chief():
 
 
 def multiworker_strategy():
+    import tensorflow as tf         # not at import: TF_CONFIG is checked before TF starts
     if "multiworker" not in _MADE:
         tf_config()
         _MADE["multiworker"] = tf.distribute.MultiWorkerMirroredStrategy()
@@ -60,6 +59,7 @@ def multiworker_strategy():
 
 
 def strategy_for(distribute):
+    import tensorflow as tf
     if isinstance(distribute, tf.distribute.Strategy):
         return distribute
     if distribute is None:

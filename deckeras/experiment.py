@@ -202,6 +202,7 @@ def _terminate(signum, frame):
 
 def run(args):
     from .methods import method_family
+    cli.start_distribution(args)
     methods = args.methods or DEFAULT_METHODS
     sets = args.datasets or available_datasets(args.data_dir)
     if args.trials < 1:

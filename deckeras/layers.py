@@ -91,13 +91,10 @@ class ClusterCentres(keras.layers.Layer):
 
     def build(self, input_shape):
         k, d = self.n_clusters, int(input_shape[-1])
-        # Every replica of a tf.distribute strategy computes the same update
-        # from all-reduced sums (DCN._make_train_step): keep the first's.
-        self.centres = self.add_weight(name="centres", shape=(k, d), initializer="zeros",
-                                       trainable=False, aggregation="only_first_replica")
+        self.centres = self.add_weight(name="centres", shape=(k, d),
+                                       initializer="zeros", trainable=False)
         self.counts = self.add_weight(name="counts", shape=(k,), trainable=False,
-                                      initializer=keras.initializers.Constant(self.init_count),
-                                      aggregation="only_first_replica")
+                                      initializer=keras.initializers.Constant(self.init_count))
 
     def call(self, z):
         return squared_distances(z, ops.cast(self.centres, z.dtype))

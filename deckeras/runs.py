@@ -72,11 +72,15 @@ def _config(method, dataset, seed, model, x, pretrained_weights):
 
 
 def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_weights=None,
-          restart=False):
+          restart=False, _worker_folder=False):
     """Train ``method`` on ``dataset`` with estimator ``params`` and write every
     output into ``save_dir``, resuming from its checkpoint when there is one
     (``restart`` drops it). Inputs and the checkpoint are checked before
     anything is written. Returns the summary dict."""
+    from .distribute import is_chief
+    if params.get("distribute") == "multiworker" and not is_chief() and not _worker_folder:
+        return _train_as_worker(method, dataset, params, save_dir, seed, data_dir,
+                                pretrained_weights, restart)
     from .methods import make_method
     t_start = time.time()
     params = dict(params)
@@ -106,6 +110,25 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
                "total_s": round(time.time() - t_start, 2)}
     write_json(os.path.join(save_dir, SUMMARY), summary)
     return summary
+
+
+def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrained_weights,
+                     restart):
+    """A multi-worker run's other workers train in step with the chief but
+    write into a private temporary folder, removed at the end; they resume
+    from the chief's checkpoint when they can see it (a shared filesystem)."""
+    import shutil
+    import tempfile
+    private = tempfile.mkdtemp(prefix="deckeras-worker-")
+    try:
+        chief_ckpt = os.path.join(save_dir, checkpoint.FOLDER)
+        if not restart and os.path.isdir(chief_ckpt):
+            shutil.copytree(chief_ckpt, os.path.join(private, checkpoint.FOLDER))
+        summary = train(method, dataset, params, private, seed, data_dir, pretrained_weights,
+                        restart, _worker_folder=True)
+        return {**summary, "worker_outputs": "not kept"}
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def test(method, dataset, params, weights, data_dir=None):

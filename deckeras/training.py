@@ -8,10 +8,12 @@ __all__ = ["make_optimizer", "mean", "mse", "apply_step", "compile_pass", "Batch
            "call_args"]
 
 
-def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
+def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None, loss_scale=False):
     """'sgd' (with momentum) or 'adam'; ``lr=None`` takes 1.0 for SGD (DEC's
     pretraining) and 1e-3 for Adam. With ``decay_steps`` the learning rate
-    follows a cosine from ``lr`` down to 0 over that many steps."""
+    follows a cosine from ``lr`` down to 0 over that many steps. With
+    ``loss_scale`` (mixed_float16) it is wrapped in Keras's dynamic loss
+    scaling, so small float16 gradients do not underflow to zero."""
     name = str(name).lower()
     if name not in ("sgd", "adam"):
         raise ValueError(f"unknown optimizer {name!r}: use 'sgd' or 'adam'")
@@ -19,7 +21,8 @@ def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None):
     if decay_steps:
         lr = keras.optimizers.schedules.CosineDecay(lr, int(decay_steps))
     config = {"learning_rate": lr, **({"momentum": momentum} if name == "sgd" else {})}
-    return keras.optimizers.get({"class_name": name, "config": config})
+    opt = keras.optimizers.get({"class_name": name, "config": config})
+    return keras.optimizers.LossScaleOptimizer(opt) if loss_scale else opt
 
 
 def mean(values):
@@ -36,8 +39,9 @@ def mse(reconstruction, x):
 def apply_step(opt, loss, variables, tape):
     """One optimizer step on ``loss``: scaled first when ``opt`` is a loss-scale
     optimizer (mixed_float16), reduced across replicas by ``apply_gradients``."""
-    grads = tape.gradient(opt.scale_loss(loss), variables)
-    opt.apply_gradients(zip(grads, variables))
+    with tape:                       # the scaling must be on the tape too
+        scaled = opt.scale_loss(loss)
+    opt.apply_gradients(zip(tape.gradient(scaled, variables), variables))
 
 
 def compile_pass(fn):

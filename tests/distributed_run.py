@@ -36,15 +36,20 @@ def rel(a, b):
 
 def main():
     if "--break" in sys.argv:
-        from deckeras.models import dcn
+        from deckeras.models import base
 
-        def first_replica_only(v):       # as if the sums were not all-reduced
-            ctx = tf.distribute.get_replica_context()
-            return ctx.all_reduce(tf.distribute.ReduceOp.SUM,
-                                  v * tf.cast(ctx.replica_id_in_sync_group == 0, v.dtype)) * 2
-        real = dcn.update_centres
-        dcn.update_centres = lambda c, n, z, s, total=None: real(
-            c, n, z, s, total=first_replica_only if total is not None else None)
+        real = base.DeepClusterer._compile_step
+
+        def first_replica_only(self, fn, augment=False, after=None):
+            if after is None:
+                return real(self, fn, augment)
+
+            def replica0(loss, samples, sums):  # each replica's sums scaled to look like
+                ctx = tf.distribute.get_replica_context()   # replica 0's alone
+                first = tf.cast(ctx.replica_id_in_sync_group == 0, tf.float32)
+                return loss, samples, {key: v * first * 2 for key, v in sums.items()}
+            return real(self, lambda *a: replica0(*fn(*a)), augment, after)
+        base.DeepClusterer._compile_step = first_replica_only
     x, _ = load_dataset("digits")
     x = x[:600]
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -61,6 +66,15 @@ def main():
             "labels_equal": float(np.mean(one.labels_ == two.labels_)),
             "iterations": [one.n_iter_, two.n_iter_],
         }
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # float16 on a CPU: slow, and said so
+        f16 = DEC(**SETTINGS, precision="mixed_float16", distribute=mirrored).fit(x)
+    out["mixed_float16"] = {
+        "optimizers": [type(o).__name__ for o in (f16._opt_pre, f16.optimizer_)],
+        "finite": bool(np.isfinite([r["loss"] for r in f16.history_]).all()),
+        "compute_dtypes": sorted({layer.compute_dtype for layer in f16.autoencoder_.layers}),
+        "weight_dtypes": sorted({str(w.dtype) for w in f16.model_.get_weights()})}
     print(json.dumps(out))
 
 

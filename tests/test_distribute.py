@@ -29,9 +29,77 @@ def test_two_mirrored_replicas_train_as_one_device():
         assert r["pretrain_loss"] < 1e-4 and r["loss"] < 1e-4, (name, r)
         assert r["weights"] < 1e-4, (name, r)
         assert r["labels_equal"] == 1.0, (name, r)
+    # mixed_float16 under the mirrored strategy: both optimizers loss-scaled
+    f16 = out["mixed_float16"]
+    assert f16["optimizers"] == ["LossScaleOptimizer", "LossScaleOptimizer"] and f16["finite"]
+    assert "float16" in f16["compute_dtypes"] and f16["weight_dtypes"] == ["float32"]
 
 
 def test_the_comparison_catches_centres_updated_from_one_replica():
     out = _helper("--break")
     assert out["DEC"]["weights"] < 1e-4          # untouched
     assert out["DCN"]["weights"] > 1e-2, out["DCN"]
+
+
+def _free_ports(k):
+    import socket
+    socks = [socket.socket() for _ in range(k)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+SMALL = ["--dataset", "digits", "--seed", "0", "--pretrain-epochs", "20", "--maxiter", "150",
+         "-i", "30", "--tol", "0", "-v", "0"]
+
+
+def _main(args, env=ENV, wait=True):
+    cmd = [sys.executable, os.path.join(ROOT, "main.py"), *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env, cwd=ROOT)
+    if not wait:
+        return p
+    out, err = p.communicate(timeout=600)
+    return p.returncode, out, err
+
+
+@pytest.mark.parametrize("method", ["FcDEC", "DCN"])
+def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
+    ports = _free_ports(2)
+    workers = [f"127.0.0.1:{p}" for p in ports]
+    d = str(tmp_path / "multi")
+    procs = []
+    for i in range(2):
+        cfg = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}
+        env = {**ENV, "TF_CONFIG": json.dumps(cfg)}
+        procs.append(_main(["--method", method, *SMALL, "-d", d, "--distribute", "multiworker"],
+                           env=env, wait=False))
+    results = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err[-3000:]
+    assert "outputs in" in results[0][0] and "not kept" in results[1][0]
+    chief = json.load(open(os.path.join(d, "summary.json")))
+    assert json.load(open(os.path.join(d, "config.json")))["params"]["distribute"] == "multiworker"
+    rc, out, err = _main(["--method", method, *SMALL, "-d", str(tmp_path / "single")])
+    assert rc == 0, err
+    single = json.load(open(os.path.join(tmp_path / "single", "summary.json")))
+    assert abs(chief["acc"] - single["acc"]) <= 0.03, (chief, single)
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("deckeras-worker")]
+
+
+@pytest.mark.parametrize("tf_config,msg", [(None, "needs TF_CONFIG"),
+                                           ("{not json", "TF_CONFIG is malformed"),
+                                           ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+                                            "TF_CONFIG is malformed")])
+def test_bad_tf_config_is_one_line_and_exit_2(tf_config, msg, tmp_path):
+    env = {k: v for k, v in ENV.items() if k != "TF_CONFIG"}
+    if tf_config is not None:
+        env["TF_CONFIG"] = tf_config
+    rc, out, err = _main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
+                          "--distribute", "multiworker"], env=env)
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert rc == 2 and len(lines) == 1 and msg in lines[0], err
+    assert not os.path.exists(tmp_path / "x")

@@ -104,9 +104,10 @@ jit_compile : bool, default False
     Compile train steps with XLA (augmentation runs outside it). On CPU
     it shortened dense clustering steps (0.74-0.96x) and lengthened conv
     ones (1.5x): bench/README.md.
-precision : {{'float32', 'mixed_bfloat16'}}, default 'float32'
+precision : {{'float32', 'mixed_bfloat16', 'mixed_float16'}}, default 'float32'
     Keras dtype policy of the networks. Weights, the embedding layer,
-    losses and soft assignments stay float32.
+    losses and soft assignments stay float32. 'mixed_float16' (for GPUs)
+    wraps both optimizers in Keras's dynamic loss scaling.
 scale : {{'minmax', 'standard', 'none'}}, default 'minmax'
     Input scaling fitted in ``fit`` and applied by ``predict`` and
     ``transform``: each feature to [0, 1] (scikit-learn's MinMaxScaler),
@@ -339,7 +340,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             return flat
         return (flat * self.input_scale_ + self.input_offset_).astype(np.float32, copy=False)
 
-    def _compile_step(self, fn, augment=False):
+    def _compile_step(self, fn, augment=False, after=None):
         """Compile a train step ``fn(idx, x_clean, x_seen, weight) -> loss`` into
         ``run(idx, bounds, xs)``.
 
@@ -361,12 +362,25 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         (bench/README.md: 11-12 s vs 12-14 s per dense MNIST epoch), and the
         data set stays in NumPy: TensorFlow only ever holds the samples of
         one call (``call_args``).
+
+        With ``after``, ``fn`` returns ``(loss, samples, sums)``: dicts of
+        per-replica tensors, ``samples`` with one row per sample of the
+        replica's share, ``sums`` to be added up over replicas. Then
+        ``after(samples, sums)`` runs once per step in cross-replica context
+        with every ``samples`` tensor concatenated over all replicas in the
+        global batch's order and every ``sums`` tensor summed: the place for
+        updates of shared state that must see the whole global batch (DCN's
+        centres). Each replica places its rows at its share's offset in zeros
+        the size of the global batch and the strategy sums them: the same
+        all-reduce that sums gradients, which works across workers (a gather
+        of unequal shares does not).
         """
         strategy = self.strategy_
+        k = strategy.num_replicas_in_sync
         inner = (tf.function(fn, jit_compile=True, autograph=False) if self.jit_compile else fn)
 
-        def replica_step(idx, xc, weight):
-            return inner(idx, xc, self._augment(xc) if augment else xc, weight)
+        def total(v):
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
 
         def run(idx, bounds, xs):
             m = tf.shape(bounds)[0] - 1
@@ -376,12 +390,41 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                 b_idx, b_x, n = idx[lo:hi], xs[lo:hi], hi - lo
 
                 def share(ctx):                # this replica's slice of the global batch
-                    k, r = ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+                    r = ctx.replica_id_in_sync_group
                     a, b = r * n // k, (r + 1) * n // k
-                    return b_idx[a:b], b_x[a:b], tf.cast(b - a, tf.float32) / tf.cast(n, tf.float32)
+                    return (b_idx[a:b], b_x[a:b], tf.cast(b - a, tf.float32) / tf.cast(n, tf.float32),
+                            a)
+
+                def replica_step(r_idx, xc, weight, start):
+                    result = inner(r_idx, xc, self._augment(xc) if augment else xc, weight)
+                    if after is None:
+                        return result
+                    loss, samples, sums = result
+                    rows = tf.shape(r_idx)[0]
+                    samples = {key: tf.pad(tf.cast(v, tf.float32),
+                                           [[start, n - start - rows]] + [[0, 0]] * (v.shape.rank - 1))
+                               for key, v in samples.items()}   # exact: ids and labels < 2**24
+                    return loss, samples, sums
                 args = strategy.experimental_distribute_values_from_function(share)
-                losses = strategy.run(replica_step, args=args)
-                loss = strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+                result = strategy.run(replica_step, args=args)
+                if after is None:
+                    loss = total(result)
+                else:
+                    # one collective after the other, in the same order on every
+                    # worker: collectives launched in different orders can pair up wrongly
+                    loss = total(result[0])
+                    combined, last = [], loss
+                    for part in result[1:]:
+                        done = {}
+                        for key in sorted(part):
+                            with tf.control_dependencies([last]):
+                                done[key] = last = total(tf.identity(part[key]))
+                        combined.append(done)
+                    with tf.control_dependencies([last]):
+                        updates = after(*combined)
+                    # the next step (and its collectives) waits for these updates
+                    with tf.control_dependencies(tf.nest.flatten(updates)):
+                        loss = tf.identity(loss)
                 return i + 1, out.write(i, tf.cast(loss, tf.float32))
             _, out = tf.while_loop(lambda i, _: i < m, body,
                                    (tf.constant(0), tf.TensorArray(tf.float32, size=m)),
@@ -392,8 +435,15 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         return tf.function(run, input_signature=[spec, spec, xspec], autograph=False)
 
     def _steps_per_call(self, x):
+        if self._across_workers():
+            # collectives across workers pair up by op, not by loop iteration: one
+            # step per call keeps every worker on the same step
+            return 1
         batch_bytes = self.batch_size * x[:1].nbytes
         return int(max(1, min(STEPS_PER_CALL, CALL_BYTES // batch_bytes)))
+
+    def _across_workers(self):
+        return getattr(self.strategy_.extended, "_num_workers", 1) > 1
 
     def _aug_pretrain(self):
         return bool(self.augment if self.aug_pretrain is None else self.aug_pretrain)
@@ -420,6 +470,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             warnings.warn("precision='mixed_bfloat16' on a CPU without AVX512-BF16 or AMX and "
                           "no GPU: bfloat16 is emulated here and can be several times slower "
                           "than float32 (bench/README.md)", stacklevel=3)
+        if self.precision == "mixed_float16" and not tf.config.list_logical_devices("GPU"):
+            warnings.warn("precision='mixed_float16' is meant for GPUs; on a CPU float16 is "
+                          "emulated and slow (use float32, or mixed_bfloat16 on CPUs with "
+                          "AVX512-BF16 or AMX)", stacklevel=3)
         with self.strategy_.scope():
             if not keep:
                 self.autoencoder_, self.encoder_, self.decoder_ = build_autoencoder(
@@ -437,7 +491,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             steps = epochs * math.ceil(n / self.batch_size)   # batches as BatchOrder makes them
             self._opt_pre = make_optimizer(
                 self.pretrain_optimizer, self.pretrain_lr, self.momentum,
-                decay_steps=steps if self.pretrain_schedule == "cosine" else None)
+                decay_steps=steps if self.pretrain_schedule == "cosine" else None,
+                loss_scale=self.precision == "mixed_float16")
             self._opt_pre.build(self.autoencoder_.trainable_variables)
             if self.random_state is None:
                 self._aug_rng = tf.random.Generator.from_non_deterministic_state()
@@ -447,7 +502,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
     def _make_train_state(self, n):
         """The clustering optimizer, the labels and the per-sample state."""
         with self.strategy_.scope():
-            self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum)
+            self.optimizer_ = make_optimizer(self.optimizer, self.lr, self.momentum,
+                                             loss_scale=self.precision == "mixed_float16")
             self.optimizer_.build(self._trainable_variables())
             self._labels_var = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
             self._init_labels_var = tf.Variable(tf.zeros([n], tf.int32), trainable=False)

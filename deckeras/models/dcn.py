@@ -12,7 +12,7 @@ from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
 __all__ = ["DCN", "update_centres"]
 
 
-def update_centres(centres, counts, z, assign, total=None):
+def update_centres(centres, counts, z, assign, totals=None):
     """DCN's centre update for one mini-batch, exactly as the per-sample rule.
 
     For each sample i (in order) in cluster k: ``c_k += 1``,
@@ -20,19 +20,20 @@ def update_centres(centres, counts, z, assign, total=None):
     mean, so for the whole batch it equals
     ``m_k <- (c_k m_k + sum_i z_i) / (c_k + n_k)`` and ``c_k <- c_k + n_k``,
     which is what is computed here (any array backend). Under a
-    ``tf.distribute`` strategy each replica holds part of the batch:
-    ``total`` (e.g. the replica context's sum all-reduce) turns its ``n_k``
-    and ``sum_i z_i`` into those of the whole global batch, so every replica
-    makes the update one device makes.
+    ``tf.distribute`` strategy each replica holds part of the batch: pass
+    ``totals=(n_k, sum_z)`` summed over all replicas instead of ``z`` and
+    ``assign``, and the update is the one a single device makes from the
+    whole global batch.
 
     Returns ``(new_centres, new_counts)``.
     """
-    k = tf.shape(centres)[0]
-    z = tf.cast(z, centres.dtype)
-    n_k = tf.math.unsorted_segment_sum(tf.ones_like(z[:, 0]), assign, k)
-    sums = tf.math.unsorted_segment_sum(z, assign, k)
-    if total is not None:
-        n_k, sums = total(n_k), total(sums)
+    if totals is None:
+        k = tf.shape(centres)[0]
+        z = tf.cast(z, centres.dtype)
+        n_k = tf.math.unsorted_segment_sum(tf.ones_like(z[:, 0]), assign, k)
+        sums = tf.math.unsorted_segment_sum(z, assign, k)
+    else:
+        n_k, sums = totals
     new_counts = counts + n_k
     new_centres = (centres * counts[:, None] + sums) / new_counts[:, None]
     return new_centres, new_counts
@@ -68,9 +69,7 @@ class DCN(DeepClusterer):
         return self.centres_layer_
 
     def _make_cluster_state(self, n):
-        # every replica computes the same new assignments (all-gathered): keep one
-        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False,
-                              aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
 
     def _cluster_state(self):
         return {"S": self._S}
@@ -90,7 +89,7 @@ class DCN(DeepClusterer):
         half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
-        replicas = self.strategy_.num_replicas_in_sync
+        k = self.n_clusters
 
         def step(idx, x_clean, xb, weight):      # xb: aug(x_clean) for DCN-DA
             target = tf.gather(centres, tf.gather(S, idx))
@@ -101,24 +100,27 @@ class DCN(DeepClusterer):
                 clu = half_lamda * mean(tf.reduce_sum(tf.square(z - target), axis=1))
                 loss = weight * (rec + clu)
             apply_step(opt, loss, variables, tape)
-            # (2) re-encode the clean batch and assign; (3) move the centres,
-            # from the assignments of every replica's share of the batch.
-            z_clean = enc(x_clean, training=False)
+            # (2) re-encode the clean batch and assign; (3) in ``after``: move
+            # the centres from the assignments of every replica's share.
+            z_clean = tf.cast(enc(x_clean, training=False), centres.dtype)
             s_new = tf.argmin(squared_distances(z_clean, centres), axis=1, output_type=tf.int32)
-            if replicas == 1:
-                S.scatter_nd_update(idx[:, None], s_new)
-                new_c, new_n = update_centres(centres, counts, z_clean, s_new)
+            return loss, {"idx": idx, "s": s_new}, {
+                "n_k": tf.math.unsorted_segment_sum(tf.ones_like(z_clean[:, 0]), s_new, k),
+                "z": tf.math.unsorted_segment_sum(z_clean, s_new, k)}
+
+        mirrored = self.strategy_.num_replicas_in_sync > 1
+
+        def after(samples, sums):
+            idx = tf.cast(samples["idx"], tf.int32)[:, None]
+            s_new = tf.cast(samples["s"], tf.int32)
+            if mirrored:        # a mirrored variable has no scatter: assign it whole
+                s_op = S.assign(tf.tensor_scatter_nd_update(S, idx, s_new))
             else:
-                ctx = tf.distribute.get_replica_context()
-                every_idx, every_s = ctx.all_gather(idx, axis=0), ctx.all_gather(s_new, axis=0)
-                S.assign(tf.tensor_scatter_nd_update(S, every_idx[:, None], every_s))
-                new_c, new_n = update_centres(
-                    centres, counts, z_clean, s_new,
-                    total=lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v))
-            centres.assign(new_c)
-            counts.assign(new_n)
-            return loss
-        return self._compile_step(step, augment=aug)
+                s_op = S.scatter_nd_update(idx, s_new)
+            new_c, new_n = update_centres(centres, counts, None, None,
+                                          totals=(sums["n_k"], sums["z"]))
+            return [s_op, centres.assign(new_c), counts.assign(new_n)]
+        return self._compile_step(step, augment=aug, after=after)
 
     def _distances(self, x):
         if not hasattr(self, "_dist_fn"):
