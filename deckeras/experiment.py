@@ -210,6 +210,17 @@ def run(args):
     for m in methods:
         method_family(m)
     root = args.save_dir
+    from .distribute import is_chief
+    if getattr(args, "distribute", None) == "multiworker" and not is_chief() \
+            and not getattr(args, "worker_folder", False):
+        # the other workers train in step with the chief; what they write is not kept
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="deckeras-worker-") as private:
+            args.save_dir, args.worker_folder = private, True
+            try:
+                return run(args)
+            finally:
+                args.save_dir, args.worker_folder = root, False
     plan = [(m, ds, k) for ds in sets for m in methods for k in range(args.trials)]
     seeds = [args.seed_base + k for k in range(args.trials)]
     signal.signal(signal.SIGTERM, _terminate)

@@ -103,3 +103,15 @@ def test_bad_tf_config_is_one_line_and_exit_2(tf_config, msg, tmp_path):
     lines = [l for l in err.splitlines() if l.strip()]
     assert rc == 2 and len(lines) == 1 and msg in lines[0], err
     assert not os.path.exists(tmp_path / "x")
+
+
+def test_run_exp_takes_distribute(tmp_path):
+    root = str(tmp_path / "exp")
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "run_exp.py"), "--trials", "1",
+                        "--methods", "DCN", "--datasets", "digits", "-d", root,
+                        "--pretrain-epochs", "2", "--maxiter", "20", "--distribute", "mirrored"],
+                       capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    cfg = json.load(open(os.path.join(root, "DCN", "digits", "trial0", "config.json")))
+    assert cfg["params"]["distribute"] == "mirrored"
+    assert os.path.isfile(os.path.join(root, "results.csv"))
