@@ -14,6 +14,9 @@ __all__ = ["DISTRIBUTE", "strategy_for", "multiworker_strategy", "tf_config", "i
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
 _MADE = {}
+# Seconds any one collective operation of a multi-worker run may take (a
+# worker that died mid-run): then it fails and the run stops with one line.
+COLLECTIVE_TIMEOUT = float(os.environ.get("DECKERAS_COLLECTIVE_TIMEOUT", 600))
 
 
 def tf_config():
@@ -51,10 +54,18 @@ def is_chief():
 
 
 def multiworker_strategy():
+    """The process's MultiWorkerMirroredStrategy, made on first use. Making it
+    waits until every worker of TF_CONFIG has connected (TensorFlow's own
+    wait, which nothing here can cut short); after that, a collective
+    operation that takes longer than ``$DECKERAS_COLLECTIVE_TIMEOUT`` seconds
+    (default 600: a worker died) fails, and the command line stops with one line."""
     import tensorflow as tf         # not at import: TF_CONFIG is checked before TF starts
     if "multiworker" not in _MADE:
         tf_config()
-        _MADE["multiworker"] = tf.distribute.MultiWorkerMirroredStrategy()
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=COLLECTIVE_TIMEOUT)
+        _MADE["multiworker"] = tf.distribute.MultiWorkerMirroredStrategy(
+            communication_options=options)
     return _MADE["multiworker"]
 
 
