@@ -16,7 +16,6 @@ printed beside each figure.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -40,23 +39,11 @@ def measure(distribute, n, steps):
     return {"pretrain_samples_per_s": 70000 / pre, "cluster_samples_per_s": m.batch_size / step}
 
 
-def free_ports(k):
-    socks = [socket.socket() for _ in range(k)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def two_workers(n, steps):
-    ports = free_ports(2)
-    workers = [f"127.0.0.1:{p}" for p in ports]
+    from deckeras.distribute import loopback_tf_configs
     procs = []
-    for i in range(2):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})}
+    for cfg in loopback_tf_configs(2):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": cfg}
         procs.append(subprocess.Popen([sys.executable, __file__, "--worker", "--n", str(n),
                                        "--steps", str(steps)], env=env, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))

@@ -10,7 +10,8 @@ work, so ``main.py`` makes it first (``multiworker_strategy``).
 import json
 import os
 
-__all__ = ["DISTRIBUTE", "strategy_for", "multiworker_strategy", "tf_config", "is_chief"]
+__all__ = ["DISTRIBUTE", "strategy_for", "multiworker_strategy", "tf_config", "is_chief",
+           "loopback_tf_configs"]
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
 _MADE = {}
@@ -85,3 +86,17 @@ def strategy_for(distribute):
         return multiworker_strategy()
     raise ValueError(f"distribute must be None, 'mirrored', 'multiworker' or a "
                      f"tf.distribute.Strategy, got {distribute!r}")
+
+
+def loopback_tf_configs(k):
+    """``TF_CONFIG`` values for ``k`` workers on free loopback ports of this
+    machine (tests, benchmarks, trying multi-worker runs out on one machine)."""
+    import socket
+    socks = [socket.socket() for _ in range(k)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in socks]
+    for s in socks:
+        s.close()
+    return [json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})
+            for i in range(k)]

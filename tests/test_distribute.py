@@ -41,17 +41,6 @@ def test_the_comparison_catches_centres_updated_from_one_replica():
     assert out["DCN"]["weights"] > 1e-2, out["DCN"]
 
 
-def _free_ports(k):
-    import socket
-    socks = [socket.socket() for _ in range(k)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 SMALL = ["--dataset", "digits", "--seed", "0", "--pretrain-epochs", "20", "--maxiter", "150",
          "-i", "30", "--tol", "0", "-v", "0"]
 
@@ -68,13 +57,11 @@ def _main(args, env=ENV, wait=True):
 
 @pytest.mark.parametrize("method", ["FcDEC", "DCN"])
 def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
-    ports = _free_ports(2)
-    workers = [f"127.0.0.1:{p}" for p in ports]
+    from deckeras.distribute import loopback_tf_configs
     d = str(tmp_path / "multi")
     procs = []
-    for i in range(2):
-        cfg = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}
-        env = {**ENV, "TF_CONFIG": json.dumps(cfg)}
+    for cfg in loopback_tf_configs(2):
+        env = {**ENV, "TF_CONFIG": cfg}
         procs.append(_main(["--method", method, *SMALL, "-d", d, "--distribute", "multiworker"],
                            env=env, wait=False))
     results = [p.communicate(timeout=600) for p in procs]
