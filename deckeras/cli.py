@@ -8,10 +8,11 @@ import argparse
 import os
 import sys
 
+from .console import import_tensorflow
 from .methods import METHODS  # light: no TensorFlow
-from .options import PRECISIONS, PRETRAIN_SCHEDULES, SCALES
+from .options import COLORS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
 
-USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError)
+USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, ConnectionError)
 
 # flag -> estimator parameter, for the flags that map one to one
 PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "lr": "lr",
@@ -60,7 +61,16 @@ def add_common_flags(p):
                    help="pretrain on augmented data (implied by -DA methods)")
     p.add_argument("--aug-cluster", action="store_true", default=None,
                    help="cluster with augmentation (implied by -DA methods)")
-    p.add_argument("--n-clusters", type=int, help="default: the data set's number of classes")
+    p.add_argument("--n-clusters", type=_n_clusters,
+                   help="a number, or 'auto' to choose it on the pretrained embedding by the "
+                        "silhouette score (default: the data set's number of classes)")
+    p.add_argument("--label-column", help="CSV files: the column holding the labels "
+                   "(default: one named label, labels, y, target or class)")
+    p.add_argument("--image-size", type=int,
+                   help="image folders: resize every image to this many pixels square")
+    p.add_argument("--color", choices=COLORS,
+                   help="image folders: grey (1 channel), rgb, or auto (rgb when any image "
+                        "has colour; the default)")
     p.add_argument("--data-dir", help="where named data sets live (default $DECKERAS_DATA or ./data)")
     p.add_argument("--distribute", choices=["none", "mirrored", "multiworker"],
                    help="none: one device (default); mirrored: all GPUs of this machine (or "
@@ -85,7 +95,8 @@ def main_parser():
                    help="one of: " + ", ".join(METHODS))
     p.add_argument("--dataset", default="mnist",
                    help="mnist, mnist-test, fmnist, usps, reuters10k, stl, digits, synthetic, "
-                        "or a path to .npy/.npz/.csv/.h5")
+                        "a path to .npy/.npz/.csv/.h5, or a folder of images (one subfolder "
+                        "per class gives labels)")
     p.add_argument("--save-dir", "-d", help="output folder (default results/<method>-<dataset>)")
     p.add_argument("--testing", "-t", action="store_true", help="test saved weights, no training")
     p.add_argument("--weights", "-w", help="weights to test (default <save-dir>/model_final.h5)")
@@ -94,6 +105,25 @@ def main_parser():
                    help="start over: drop the checkpoints in --save-dir instead of resuming")
     add_common_flags(p)
     return p
+
+
+def data_options(args):
+    """The flags that say how to read the data (``load_dataset``'s options)."""
+    opts = {"label_column": getattr(args, "label_column", None),
+            "image_size": getattr(args, "image_size", None), "color": getattr(args, "color", None)}
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+def _n_clusters(s):
+    if s == "auto":
+        return s
+    try:
+        k = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {s!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {k}")
+    return k
 
 
 def _int_like(s):
@@ -127,15 +157,18 @@ def resolve_params(method, dataset, args, seed):
 
 def start_distribution(args):
     """Check ``--distribute`` before any work and make a multi-worker
-    strategy first, as TensorFlow requires; every worker needs the same seed."""
-    if getattr(args, "distribute", None) != "multiworker":
-        return
-    from .distribute import multiworker_strategy, tf_config
-    tf_config()
-    if getattr(args, "seed", 0) is None:
-        raise ValueError("--distribute multiworker needs --seed: every worker must draw the "
-                         "same initial weights and mini-batches")
-    multiworker_strategy()
+    strategy first, as TensorFlow requires; every worker needs the same seed.
+    Starts TensorFlow (quietly) in any case."""
+    if getattr(args, "distribute", None) == "multiworker":
+        from .distribute import tf_config
+        tf_config()
+        if getattr(args, "seed", 0) is None:
+            raise ValueError("--distribute multiworker needs --seed: every worker must draw the "
+                             "same initial weights and mini-batches")
+    import_tensorflow()
+    if getattr(args, "distribute", None) == "multiworker":
+        from .distribute import multiworker_strategy
+        multiworker_strategy()
 
 
 def format_metrics(m):
@@ -160,17 +193,22 @@ def guarded(fn):
         if tf is None or not isinstance(e, tf.errors.OpError):
             raise
         # a worker that died or cannot be reached: collective ops fail
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-        print(f"error: distributed training failed ({type(e).__name__}: {first})", file=sys.stderr)
+        print(f"error: distributed training stopped: a worker failed or cannot be reached "
+              f"({type(e).__name__}: {op_error_cause(e)})", file=sys.stderr)
         return 2
 
 
-def quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def op_error_cause(e):
+    """The line of a TensorFlow OpError's text that says what went wrong
+    (not "Graph execution error:", the node trace or gRPC's details)."""
+    skip = ("Graph execution error", "Detected at node", "[[", "File ", "Additional GRPC",
+            ":UNKNOWN", "Function call stack", "{{")
+    lines = [l.strip() for l in str(e).splitlines()]
+    causes = [l for l in lines if l and not l.startswith(skip)]
+    return (causes or [type(e).__name__])[0][:300]
 
 
 def main(argv=None):
-    quiet_tensorflow()
     args = main_parser().parse_args(argv)
 
     def go():
@@ -182,7 +220,7 @@ def main(argv=None):
             weights = args.weights or os.path.join(save_dir, "model_final.h5")
             m, labels = runs.test(args.method, args.dataset,
                                   resolve_params(args.method, args.dataset, args, args.seed),
-                                  weights, args.data_dir)
+                                  weights, args.data_dir, data_options(args))
             print(f"{args.method} on {args.dataset} ({len(labels)} samples, weights {weights}): "
                   + (format_metrics(m) or "no labels to score"))
             return 0
@@ -190,7 +228,8 @@ def main(argv=None):
             raise ValueError("--weights is for testing (-t); to skip pretraining use --pretrained-weights")
         seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 31)
         s = runs.train(args.method, args.dataset, resolve_params(args.method, args.dataset, args, seed),
-                       save_dir, seed, args.data_dir, args.pretrained_weights, args.restart)
+                       save_dir, seed, args.data_dir, args.pretrained_weights, args.restart,
+                       data_options(args))
         init = s.get("init") or {}
         if init and not args.verbose:      # with progress on, fit already printed it
             print(f"AE + k-means: {format_metrics(init)}")

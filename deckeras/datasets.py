@@ -274,14 +274,16 @@ def dataset_info(name):
     return None
 
 
-def load_dataset(name, image=False, data_dir=None, label_column=None):
+def load_dataset(name, image=False, data_dir=None, label_column=None, image_size=None,
+                 color="auto"):
     """Load a named data set or a user file.
 
     Parameters
     ----------
     name : str
-        One of ``DATASETS`` or a path to an ``.npy``, ``.npz``, ``.csv`` or
-        ``.h5`` file.
+        One of ``DATASETS``, a path to an ``.npy``, ``.npz``, ``.csv`` or
+        ``.h5`` file, or a folder of images (one subfolder per class gives
+        the labels: ``readers.read_image_folder``).
     image : bool, default False
         Return ``x`` image-shaped ``(N, H, W, C)`` instead of flat ``(N, D)``.
         Flat data of a square size D is viewed as ``sqrt(D) x sqrt(D) x 1``.
@@ -289,6 +291,10 @@ def load_dataset(name, image=False, data_dir=None, label_column=None):
         Where named data sets live (default ``$DECKERAS_DATA`` or ``./data``).
     label_column : str or int, optional
         For CSV files: the column holding labels.
+    image_size : int or (int, int), optional
+        For image folders: resize every image to this size.
+    color : {'auto', 'grey', 'rgb'}, default 'auto'
+        For image folders: channels (auto: rgb when any image has colour).
 
     Returns
     -------
@@ -298,14 +304,17 @@ def load_dataset(name, image=False, data_dir=None, label_column=None):
     name = os.fspath(name)
     if name in DATASETS:
         x, y, shape = DATASETS[name][0](data_dir)
+    elif os.path.isdir(name):
+        x, y = readers.read_image_folder(name, image_size=image_size, color=color)
+        shape = x.shape[1:]
     elif os.path.splitext(name)[1].lower() in readers.READERS:
         x, y = readers.read_file(name, **({"label_column": label_column}
                                           if name.lower().endswith(".csv") else {}))
         x = np.asarray(x)
         shape = tuple(x.shape[1:]) + ((1,) if x.ndim == 3 else ()) if x.ndim >= 3 else None
     else:
-        raise ValueError(f"unknown data set {name!r}: use one of {', '.join(DATASETS)} "
-                         "or a path to an .npy, .npz, .csv or .h5 file")
+        raise ValueError(f"unknown data set {name!r}: use one of {', '.join(DATASETS)}, "
+                         "a path to an .npy, .npz, .csv or .h5 file, or a folder of images")
     x, y = check_data(x, y, name)
     return (as_images(x, shape, name) if image else x.reshape(len(x), -1)), y
 

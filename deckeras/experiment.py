@@ -105,7 +105,7 @@ def _r(v):
     return "" if v is None else round(float(v), 5)
 
 
-def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None):
+def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None, data_options=None):
     """k-means on the raw data for each seed (cached in ``<root>/_baselines``)."""
     from sklearn.cluster import KMeans
     from .datasets import dataset_info, load_dataset
@@ -116,11 +116,12 @@ def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None):
         return []
     todo = [s for s in seeds if str(s) not in cache]
     if todo:
-        x, y = load_dataset(dataset, data_dir=data_dir)
+        x, y = load_dataset(dataset, data_dir=data_dir, **(data_options or {}))
         if y is None:
             write_json(path, {"unlabelled": True})
             return []
-        k = n_clusters or (dataset_info(dataset) or (len(np.unique(y)),))[0]
+        k = n_clusters if isinstance(n_clusters, int) else \
+            (dataset_info(dataset) or (len(np.unique(y)),))[0]
         for s in todo:
             cache[str(s)] = evaluate(y, KMeans(k, n_init=10, random_state=s).fit_predict(x))
         write_json(path, cache)
@@ -241,7 +242,7 @@ def run(args):
         pre = pre or args.pretrained_weights
         try:
             s = runs.train(m, ds, cli.resolve_params(m, ds, args, seed), d, seed,
-                           args.data_dir, pre)
+                           args.data_dir, pre, data_options=cli.data_options(args))
             if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
                 with atomic_path(cache) as tmp:
                     shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)
@@ -290,7 +291,7 @@ def _report(root, methods, sets, args, seeds):
     for ds in dict.fromkeys(list(source) + [e[1] for e in extra]):
         try:
             baselines[ds] = kmeans_baseline(source.get(ds, ds), seeds[:5], root, args.data_dir,
-                                            args.n_clusters)
+                                            args.n_clusters, cli.data_options(args))
         except (ValueError, FileNotFoundError):
             baselines[ds] = []
     write_reports(root, rows, baselines)
@@ -302,7 +303,6 @@ def _hms(s):
 
 
 def main(argv=None):
-    cli.quiet_tensorflow()
     args = parser().parse_args(argv)
     return cli.guarded(lambda: run(args))
 

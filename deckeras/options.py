@@ -12,3 +12,5 @@ OPTIMIZERS = ("sgd", "adam")
 # The named data sets keep their papers' scaling ('none'); anything else gets
 # the estimators' default, 'minmax', so raw features do not blow up training.
 SCALES = ("none", "minmax", "standard")
+# Channels of an image folder (--color): rgb when any image has colour, or forced.
+COLORS = ("auto", "grey", "rgb")

@@ -15,6 +15,8 @@ import pickle
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
 
+from .options import COLORS
+
 LABEL_NAMES = ("label", "labels", "y", "target", "class")
 X_KEYS = ("x", "X", "data", "features")
 Y_KEYS = ("y", "Y", "label", "labels", "target")
@@ -181,8 +183,10 @@ def _read_csv_rows(path, label_column=None):
                 x[i, j] = float(c)
             except ValueError:
                 name = header[j + (lab is not None and j >= lab)] if header else j + 1
+                hint = (f"; if it holds the labels, say so with --label-column {name} "
+                        f"(Python: label_column={name!r})" if lab is None else "")
                 raise ValueError(f"{path}: row {i + 1 + (header is not None)}, column {name!s}: "
-                                 f"{c!r} is not a number") from None
+                                 f"{c!r} is not a number{hint}") from None
         if y is not None:
             y.append(r[lab].strip())
     if y is not None:
@@ -250,3 +254,71 @@ def read_file(path, **kw):
         raise
     except Exception as e:  # h5py/zip/pickle errors on damaged files
         raise ValueError(f"{path}: cannot read the file ({type(e).__name__}: {e})") from None
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _image_files(folder):
+    return sorted(f for f in os.listdir(folder)
+                  if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, f)))
+
+
+def read_image_folder(path, image_size=None, color="auto"):
+    """A folder of PNG/JPEG/BMP/GIF images as ``(x, y)``: ``x`` float32
+    ``(N, H, W, C)`` in [0, 1], decoded by ``tf.io``.
+
+    Labels follow Keras's ``image_dataset_from_directory``: with one
+    subfolder per class, ``y`` numbers the classes in sorted name order (the
+    images at the top are then ignored); without subfolders, ``y`` is None.
+    ``image_size`` (an int: square, or ``(height, width)``) resizes every
+    image (bilinear, antialiased); without it all images must already share
+    one size. ``color``: ``'grey'`` (1 channel), ``'rgb'`` (3) or ``'auto'``
+    (rgb when any image has colour). An unreadable image is a one-line
+    ValueError naming it.
+    """
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))
+                     and _image_files(os.path.join(path, d)))
+    if classes:
+        files = [(os.path.join(path, c, f), k) for k, c in enumerate(classes)
+                 for f in _image_files(os.path.join(path, c))]
+    else:
+        files = [(os.path.join(path, f), None) for f in _image_files(path)]
+    if not files:
+        raise ValueError(f"{path}: no images (.png, .jpg, .jpeg, .bmp, .gif) in the folder "
+                         "or its subfolders")
+    import tensorflow as tf
+    images = []
+    for f, _ in files:
+        try:
+            img = tf.io.decode_image(tf.io.read_file(f), expand_animations=False)
+        except (tf.errors.OpError, OSError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+            raise ValueError(f"{f}: cannot read the image ({first})") from None
+        images.append(img)
+    rgb = color == "rgb" or (color == "auto" and any(int(i.shape[-1]) >= 3 for i in images))
+    if image_size is not None:
+        size = (int(image_size), int(image_size)) if np.ndim(image_size) == 0 else \
+            tuple(int(s) for s in image_size)
+        if min(size) < 1:
+            raise ValueError(f"image size must be >= 1, got {image_size}")
+    else:
+        sizes = sorted({tuple(int(s) for s in i.shape[:2]) for i in images})
+        if len(sizes) > 1:
+            raise ValueError(f"{path}: the images differ in size ({', '.join('x'.join(map(str, s)) for s in sizes[:4])}"
+                             f"{', ...' if len(sizes) > 4 else ''}): give an image size to resize them")
+        size = sizes[0]
+    x = np.empty((len(images),) + size + (3 if rgb else 1,), np.float32)
+    for n, img in enumerate(images):
+        img = tf.cast(img[..., :3], tf.float32) / 255.0          # drop alpha
+        if rgb and img.shape[-1] == 1:
+            img = tf.image.grayscale_to_rgb(img)
+        elif not rgb and img.shape[-1] == 3:
+            img = tf.image.rgb_to_grayscale(img)
+        if tuple(img.shape[:2]) != size:
+            img = tf.image.resize(img, size, antialias=True)
+        x[n] = np.clip(img.numpy(), 0.0, 1.0)
+    y = np.array([k for _, k in files], np.int64) if classes else None
+    return x, y

@@ -28,8 +28,9 @@ CONFIG, SUMMARY, LABELS = "config.json", "summary.json", "labels.csv"
 FINAL_WEIGHTS, AE_WEIGHTS = "model_final.h5", "ae_weights.h5"
 
 
-def load_data(method, dataset, params, data_dir=None):
-    """Load ``dataset`` once, image-shaped when ``params`` need images.
+def load_data(method, dataset, params, data_dir=None, data_options=None):
+    """Load ``dataset`` once, image-shaped when ``params`` need images;
+    ``data_options`` are ``load_dataset``'s (label_column, image_size, color).
 
     Returns ``(x, y, n_clusters)``: ``params['n_clusters']`` or, when it is
     None, the data set's number of classes.
@@ -37,7 +38,8 @@ def load_data(method, dataset, params, data_dir=None):
     from .datasets import dataset_info, load_dataset
     image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
     try:
-        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir)
+        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir,
+                            **(data_options or {}))
     except ValueError as e:
         if image and "square" in str(e):
             raise ValueError(f"{method} needs image data: {e}") from None
@@ -54,7 +56,7 @@ def load_data(method, dataset, params, data_dir=None):
     return x, y, k
 
 
-def _config(method, dataset, seed, model, x, pretrained_weights):
+def _config(method, dataset, seed, model, x, pretrained_weights, data_options):
     import keras
     import tensorflow as tf
     from . import __version__
@@ -64,6 +66,7 @@ def _config(method, dataset, seed, model, x, pretrained_weights):
             else [int(np.prod(x.shape[1:]))],
             "image_shape": list(model.image_shape_) if model.image_shape_ else None,
             "pretrained_weights": pretrained_weights,
+            "data_options": data_options or {},
             "params": {k: v for k, v in model.get_params().items()
                        if k not in ("save_dir", "verbose")},
             "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
@@ -72,7 +75,7 @@ def _config(method, dataset, seed, model, x, pretrained_weights):
 
 
 def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_weights=None,
-          restart=False, _worker_folder=False):
+          restart=False, data_options=None, _worker_folder=False):
     """Train ``method`` on ``dataset`` with estimator ``params`` and write every
     output into ``save_dir``, resuming from its checkpoint when there is one
     (``restart`` drops it). Inputs and the checkpoint are checked before
@@ -80,23 +83,37 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
     from .distribute import is_chief
     if params.get("distribute") == "multiworker" and not is_chief() and not _worker_folder:
         return _train_as_worker(method, dataset, params, save_dir, seed, data_dir,
-                                pretrained_weights, restart)
+                                pretrained_weights, restart, data_options)
     from .methods import make_method
     t_start = time.time()
     params = dict(params)
-    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir)
-    model = make_method(method, dataset, **{**params, "random_state": seed,
-                                            "save_dir": save_dir})
+    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir, data_options)
     if restart:
         checkpoint.remove(save_dir)
-    where = model.resume_point(x)        # validates; another run's checkpoint is an error
-    if where and not model.verbose:      # with progress on, fit says it
-        print(f"resuming from the checkpoint in {save_dir}: {where}")
+    auto = params["n_clusters"] == "auto"
+    choice = _auto_choice(save_dir) if auto else None    # a resumed run keeps its choice
+    if auto:
+        params["n_clusters"] = choice["k"] if choice else 2     # 2 until chosen
+    model = make_method(method, dataset, **{**params, "random_state": seed,
+                                            "save_dir": save_dir})
+    if auto and choice is None:
+        if checkpoint.peek(save_dir) is not None:
+            raise checkpoint.SettingsMismatch(
+                f"{save_dir} holds the checkpoint of a run with a fixed number of clusters: "
+                "give that --n-clusters, --restart, or another --save-dir")
+    else:
+        where = model.resume_point(x)    # validates; another run's checkpoint is an error
+        if where and not model.verbose:  # with progress on, fit says it
+            print(f"resuming from the checkpoint in {save_dir}: {where}")
     if pretrained_weights:
         model.load_pretrained(x, pretrained_weights)
     os.makedirs(save_dir, exist_ok=True)
-    write_json(os.path.join(save_dir, CONFIG),
-               _config(method, dataset, seed, model, x, pretrained_weights))
+    if auto and choice is None:
+        choice = choose_n_clusters(model, x, seed)
+    config = _config(method, dataset, seed, model, x, pretrained_weights, data_options)
+    if auto:
+        config["n_clusters_auto"] = choice
+    write_json(os.path.join(save_dir, CONFIG), config)
     model.fit(x, y)
     final = metrics.evaluate(y, model.labels_) if y is not None else {}
     write_csv(os.path.join(save_dir, LABELS),
@@ -112,8 +129,36 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
     return summary
 
 
+AUTO_K = range(2, 21)     # candidates of --n-clusters auto
+
+
+def choose_n_clusters(model, x, seed, k_range=AUTO_K):
+    """Pretrain ``model`` (unless it is), choose k on the pretrained embedding
+    by the silhouette score (``estimate_n_clusters``), set it and return
+    ``{"k", "criterion", "scores"}`` for config.json."""
+    from .selection import estimate_n_clusters
+    if not getattr(model, "_ae_ready", False):
+        model.pretrain(x)
+    ks = [k for k in k_range if k < len(x)]
+    k, scores = estimate_n_clusters(model.transform(x), ks, random_state=seed)
+    if model.verbose:
+        print("n_clusters auto, silhouette of k-means on the pretrained embedding: "
+              + ", ".join(f"k={c} {v:.3f}" for c, v in scores.items()) + f" -> {k}")
+    model.set_params(n_clusters=k)
+    return {"k": k, "criterion": "silhouette",
+            "scores": [{"k": c, "silhouette": round(v, 5)} for c, v in scores.items()]}
+
+
+def _auto_choice(save_dir):
+    """The k an interrupted ``--n-clusters auto`` run chose (None if none)."""
+    path = os.path.join(save_dir, CONFIG)
+    if checkpoint.peek(save_dir) is None or not os.path.isfile(path):
+        return None
+    return read_json(path).get("n_clusters_auto")
+
+
 def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrained_weights,
-                     restart):
+                     restart, data_options):
     """A multi-worker run's other workers train in step with the chief but
     write into a private temporary folder, removed at the end; they resume
     from the chief's checkpoint when they can see it (a shared filesystem)."""
@@ -125,18 +170,18 @@ def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrain
         if not restart and os.path.isdir(chief_ckpt):
             shutil.copytree(chief_ckpt, os.path.join(private, checkpoint.FOLDER))
         summary = train(method, dataset, params, private, seed, data_dir, pretrained_weights,
-                        restart, _worker_folder=True)
+                        restart, data_options, _worker_folder=True)
         return {**summary, "worker_outputs": "not kept"}
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def test(method, dataset, params, weights, data_dir=None):
+def test(method, dataset, params, weights, data_dir=None, data_options=None):
     """Rebuild ``method`` for ``dataset``, load ``weights`` and evaluate.
     Returns ``(metrics, labels)`` (metrics empty without labels)."""
     from .methods import make_method
     params = dict(params)
-    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir)
+    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir, data_options)
     model = make_method(method, dataset, **params)
     model.load(weights, tuple(x.shape[1:]))
     labels = model.predict(x)

@@ -92,6 +92,57 @@ def test_bad_tf_config_is_one_line_and_exit_2(tf_config, msg, tmp_path):
     assert not os.path.exists(tmp_path / "x")
 
 
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_worker_whose_peer_never_starts_stops_with_one_line(index, tmp_path):
+    from deckeras.distribute import loopback_tf_configs
+    env = {**ENV, "TF_CONFIG": loopback_tf_configs(2)[index], "DECKERAS_CONNECT_TIMEOUT": "3"}
+    rc, out, err = _main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
+                          "--distribute", "multiworker"], env=env)
+    assert rc == 2, err
+    assert f"worker {index} could not reach worker {1 - index} (127.0.0.1:" in _one_line(err)
+    assert not os.path.exists(tmp_path / "x")
+
+
+def _one_line(err):
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_a_worker_that_dies_mid_run_stops_the_other_with_one_line(tmp_path):
+    from deckeras.distribute import loopback_tf_configs
+    args = ["--method", "FcDEC", "--dataset", "digits", "--seed", "0", "--pretrain-epochs", "400",
+            "--distribute", "multiworker", "-v", "1"]
+    procs = [_main([*args, "-d", str(tmp_path / f"w{i}")], wait=False,
+                   env={**ENV, "TF_CONFIG": cfg, "DECKERAS_COLLECTIVE_TIMEOUT": "5"})
+             for i, cfg in enumerate(loopback_tf_configs(2))]
+    try:
+        assert procs[1].stdout.readline().startswith("pretrain epoch 1/400")   # training together
+        procs[1].kill()
+        out, err = procs[0].communicate(timeout=120)
+    finally:
+        for p in procs:
+            p.kill()
+    assert procs[0].returncode == 2, err
+    assert "a worker failed or cannot be reached" in _one_line(err)
+
+
+def test_workers_that_would_start_from_different_checkpoints_stop(tmp_path):
+    from deckeras.distribute import loopback_tf_configs
+    args = ["--method", "FcDEC", "--dataset", "digits", "--seed", "0", "--pretrain-epochs", "2",
+            "--maxiter", "20", "--distribute", "multiworker", "-v", "0"]
+
+    def run(dirs):
+        procs = [_main([*args, "-d", str(tmp_path / d)], env={**ENV, "TF_CONFIG": cfg}, wait=False)
+                 for d, cfg in zip(dirs, loopback_tf_configs(2))]
+        return [(p.communicate(timeout=300), p.returncode) for p in procs]
+
+    assert [rc for _, rc in run(["a", "a"])] == [0, 0]
+    # worker 1 cannot see the chief's checkpoint (as on another machine without a shared disk)
+    for (out, err), rc in run(["a", "b"]):
+        assert rc == 2 and "start from different checkpoints" in _one_line(err), err
+
+
 def test_run_exp_takes_distribute(tmp_path):
     root = str(tmp_path / "exp")
     p = subprocess.run([sys.executable, os.path.join(ROOT, "run_exp.py"), "--trials", "1",

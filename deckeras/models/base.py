@@ -291,12 +291,13 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                              f"{self.n_features_in_} features as input.")
         return x
 
-    def _prepare(self, x, y=None, fitting=True):
+    def _prepare(self, x, y=None, fitting=True, pretrained_ok=False):
         """Validate ``x``, scale it as fitted and shape it for the network:
-        flat for 'fc', images for 'conv'."""
+        flat for 'fc', images for 'conv' (``pretrained_ok``: a model that was
+        only pretrained will do)."""
         if fitting:
             self._check_params()
-        else:
+        elif not (pretrained_ok and getattr(self, "_ae_ready", False)):
             check_is_fitted(self)
         x = self._validated(x, reset=fitting)
         if y is not None:
@@ -444,6 +445,23 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
 
     def _across_workers(self):
         return getattr(self.strategy_.extended, "_num_workers", 1) > 1
+
+    def _check_same_start(self, state):
+        """Every worker must start from the same checkpoint (or none), or their
+        steps would not pair up: the checkpoint numbers of all replicas are
+        summed into one vector (one slot each) and compared."""
+        import tensorflow as tf
+        strategy = self.strategy_
+        mine = float(state["saves"]) if state else 0.0
+        slots = strategy.num_replicas_in_sync
+        per_replica = strategy.experimental_distribute_values_from_function(
+            lambda ctx: tf.one_hot(ctx.replica_id_in_sync_group, slots) * mine)
+        starts = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None).numpy()
+        if len(set(starts.tolist())) > 1:
+            raise ValueError("the workers would start from different checkpoints (numbers "
+                             f"{sorted(set(int(s) for s in starts))}; 0 = none): put --save-dir "
+                             "on a filesystem every worker sees, or rerun every worker with "
+                             "--restart")
 
     def _aug_pretrain(self):
         return bool(self.augment if self.aug_pretrain is None else self.aug_pretrain)
@@ -719,6 +737,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         self._last_save = time.time()
         state = (self._ckpt.restore(self._checkpoint_objects)
                  if self._ckpt is not None and not warm else None)
+        if self._across_workers():
+            self._check_same_start(state)
         if state is not None:
             self._say(f"resuming from the checkpoint in {self._ckpt.folder}: {self._where(state)}")
         self._run = state or {"phase": "pretrain", "epochs": self.pretrain_epochs}
@@ -851,8 +871,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         return self._batched(self._embed_fn, x)
 
     def transform(self, x):
-        """The embedding ``f(x)`` of each sample, shape ``(N, embedding_dim)``."""
-        x, _ = self._prepare(x, fitting=False)
+        """The embedding ``f(x)`` of each sample, shape ``(N, embedding_dim)``
+        (after ``fit``, or after ``pretrain``: the pretrained embedding)."""
+        x, _ = self._prepare(x, fitting=False, pretrained_ok=True)
         return self._embed(x)
 
     def predict(self, x):
