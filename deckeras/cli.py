@@ -22,7 +22,8 @@ PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "
                "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
                "pretrain_schedule": "pretrain_schedule",
                "momentum": "momentum", "embedding_dim": "embedding_dim",
-               "precision": "precision", "jit": "jit_compile", "scale": "scale"}
+               "precision": "precision", "jit": "jit_compile", "scale": "scale",
+               "tensorboard": "tensorboard_dir"}
 DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
 
 
@@ -76,7 +77,12 @@ def add_common_flags(p):
                    help="none: one device (default); mirrored: all GPUs of this machine (or "
                         "its CPU); multiworker: several machines, each worker running the same "
                         "command with its own TF_CONFIG (README: More devices and machines)")
-    p.add_argument("--verbose", "-v", type=int, default=1, help="0 silences progress")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write the losses, delta-label and ACC/NMI/ARI as TensorBoard "
+                        "scalars into DIR (run_exp.py: DIR/<method>/<dataset>/trial<k>)")
+    p.add_argument("--verbose", "-v", type=int, default=1,
+                   help="0: no progress; 1 (default): a progress bar with ETA on a terminal, "
+                        "a line every few epochs or updates elsewhere")
 
 
 class Parser(argparse.ArgumentParser):

@@ -195,6 +195,9 @@ def write_reports(root, rows, baselines):
     with atomic_path(os.path.join(root, "summary.md")) as tmp:
         with open(tmp, "w") as f:
             f.write(summary_markdown(summary))
+    if any(r["status"] == "done" and r.get("acc") not in ("", None) for r in rows):
+        from .plots import plot_experiment
+        plot_experiment(root, root)          # summary.png: ACC per method, with its spread
 
 
 def _terminate(signum, frame):
@@ -241,8 +244,12 @@ def run(args):
             pre = cache if os.path.isfile(cache) else None
         pre = pre or args.pretrained_weights
         try:
-            s = runs.train(m, ds, cli.resolve_params(m, ds, args, seed), d, seed,
-                           args.data_dir, pre, data_options=cli.data_options(args))
+            params = cli.resolve_params(m, ds, args, seed)
+            if params.get("tensorboard_dir"):
+                params["tensorboard_dir"] = os.path.join(params["tensorboard_dir"], m,
+                                                         os.path.basename(ds), f"trial{k}")
+            s = runs.train(m, ds, params, d, seed, args.data_dir, pre,
+                           data_options=cli.data_options(args))
             if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
                 with atomic_path(cache) as tmp:
                     shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)

@@ -1,8 +1,10 @@
 """Clustering layers: Student's-t soft assignment (DEC) and k-means centres (DCN)."""
 import keras
+import numpy as np
 from keras import ops
 
-__all__ = ["ClusteringLayer", "ClusterCentres", "squared_distances", "soft_assignment"]
+__all__ = ["ClusteringLayer", "ClusterCentres", "InputScaling", "ClusterLabel",
+           "squared_distances", "soft_assignment"]
 
 
 def squared_distances(z, centres):
@@ -105,3 +107,45 @@ class ClusterCentres(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "n_clusters": self.n_clusters,
                 "init_count": self.init_count}
+
+
+@keras.saving.register_keras_serializable(package="deckeras")
+class InputScaling(keras.layers.Layer):
+    """``x * scale + offset`` per feature: the input scaling a model was fitted
+    with (``scale='minmax'`` or ``'standard'``), kept inside exported models.
+    ``scale`` and ``offset`` have the shape of one sample (or broadcast to it)."""
+
+    def __init__(self, scale=1.0, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = np.asarray(scale, np.float32)
+        self.offset = np.asarray(offset, np.float32)
+
+    def call(self, x):
+        return x * ops.cast(self.scale, x.dtype) + ops.cast(self.offset, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale.tolist(),
+                "offset": self.offset.tolist()}
+
+
+@keras.saving.register_keras_serializable(package="deckeras")
+class ClusterLabel(keras.layers.Layer):
+    """The cluster of each sample from its per-cluster scores: the largest
+    (DEC's soft assignments) or, with ``nearest=True``, the smallest (DCN's
+    squared distances)."""
+
+    def __init__(self, nearest=False, **kwargs):
+        super().__init__(**kwargs)
+        self.nearest = bool(nearest)
+
+    def call(self, scores):
+        return ops.argmin(scores, axis=-1) if self.nearest else ops.argmax(scores, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]
+
+    def get_config(self):
+        return {**super().get_config(), "nearest": self.nearest}

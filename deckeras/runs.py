@@ -169,6 +169,7 @@ def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrain
         chief_ckpt = os.path.join(save_dir, checkpoint.FOLDER)
         if not restart and os.path.isdir(chief_ckpt):
             shutil.copytree(chief_ckpt, os.path.join(private, checkpoint.FOLDER))
+        params = {**params, "tensorboard_dir": None}       # the chief writes them
         summary = train(method, dataset, params, private, seed, data_dir, pretrained_weights,
                         restart, data_options, _worker_folder=True)
         return {**summary, "worker_outputs": "not kept"}

@@ -52,6 +52,7 @@ CALL_BYTES = 16 * 2 ** 20
 # CHECKPOINT_SECONDS, whichever comes first; while clustering at every
 # target update (and after CHECKPOINT_SECONDS between two updates).
 CHECKPOINT_EPOCHS = 10
+PROGRESS_VALUES = ("loss", "acc", "nmi", "delta_label")   # shown as they are, not averaged
 CHECKPOINT_SECONDS = 300
 
 
@@ -100,6 +101,10 @@ verbose : int, default 0
 save_dir : str, optional
     Write logs, weights and checkpoints here while training; a later
     ``fit`` with the same settings and data resumes from the last checkpoint.
+tensorboard_dir : str, optional
+    Also write the pretraining loss per epoch and the clustering loss,
+    delta-label and (with ``y``) ACC/NMI/ARI per target update as
+    TensorBoard scalars (``tf.summary``) under ``pretrain/`` and ``cluster/``.
 jit_compile : bool, default False
     Compile train steps with XLA (augmentation runs outside it). On CPU
     it shortened dense clustering steps (0.74-0.96x) and lengthened conv
@@ -542,7 +547,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         """What a checkpoint must share with this run: the estimator, its
         settings (all but verbose, save_dir and warm_start) and the data."""
         params = {k: v for k, v in self.get_params().items()
-                  if k not in ("verbose", "save_dir", "warm_start", "distribute")}
+                  if k not in ("verbose", "save_dir", "warm_start", "distribute",
+                               "tensorboard_dir")}
         digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
         return {"estimator": type(self).__name__,
                 "params": json.loads(json.dumps(params, default=str)),
@@ -558,6 +564,35 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
     def _say(self, msg, level=1):
         if self.verbose >= level:
             print(msg, file=sys.stdout, flush=True)
+
+    def _progress(self, target, unit):
+        """Keras's progress bar (with ETA) when progress goes to an interactive
+        terminal; None elsewhere (logs, pipes, notebooks' captured output),
+        where a line is printed every few epochs or target updates instead."""
+        if self.verbose >= 1 and sys.stdout.isatty():
+            import keras
+            return keras.utils.Progbar(target, unit_name=unit, stateful_metrics=PROGRESS_VALUES)
+        return None
+
+    def _scalars(self, group, step, values):
+        """``values`` as TensorBoard scalars ``group/name`` at ``step``
+        (``tensorboard_dir``; nothing without it)."""
+        if not self.tensorboard_dir:
+            return
+        if getattr(self, "_tb_writer", None) is None:
+            self._tb_writer = tf.summary.create_file_writer(os.fspath(self.tensorboard_dir))
+        with self._tb_writer.as_default(step=int(step)):
+            for name, value in values.items():
+                # tf.summary.scalar's own body lives in the tensorboard package; this
+                # is what it writes (a float32 tensor tagged for the scalars plugin)
+                tf.summary.write(f"{group}/{name}", tf.constant(float(value), tf.float32),
+                                 metadata=_SCALAR_METADATA)
+        self._tb_writer.flush()
+
+    def _close_scalars(self):
+        writer, self._tb_writer = getattr(self, "_tb_writer", None), None
+        if writer is not None:
+            writer.close()
 
     def _out(self, name):
         return None if not self.save_dir else os.path.join(self.save_dir, name)
@@ -645,7 +680,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         epochs = self.pretrain_epochs if epochs is None else int(epochs)
         self._make_pretrain_state(len(x), epochs)
         self._run, self._ckpt, self._stop_signal = {"phase": "pretrain", "epochs": epochs}, None, None
-        self._pretrain_loop(x)
+        try:
+            self._pretrain_loop(x)
+        finally:
+            self._close_scalars()
         self._ae_ready = True
         return self
 
@@ -669,6 +707,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         part = run.setdefault("epoch_losses", [])
         clock = _Clock(run.get("pretrain_s", 0.0))
         per_call = self._steps_per_call(x)
+        bar = self._progress(epochs, "epoch")
+        if bar is not None:
+            self._say("pretraining the autoencoder")
         for epoch in range(len(hist) + 1, epochs + 1):
             # one graph call per STEPS_PER_CALL mini-batches: signals are seen between calls
             while len(part) < order.per_epoch:
@@ -680,7 +721,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             row = {"epoch": epoch, "loss": float(np.dot(part, sizes)), "time_s": round(clock(), 3)}
             hist.append(row)
             part.clear()
-            if epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
+            self._scalars("pretrain", epoch, {"loss": row["loss"]})
+            if bar is not None:
+                bar.update(epoch, [("loss", row["loss"])])
+            elif epoch == epochs or epoch % max(1, epochs // 20) == 0 or epoch == 1:
                 eta = clock() / epoch * (epochs - epoch)
                 self._say(f"pretrain epoch {epoch}/{epochs}  loss {row['loss']:.5f}  "
                           f"{row['time_s']:.1f}s  eta {eta:.0f}s")
@@ -742,20 +786,24 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         if state is not None:
             self._say(f"resuming from the checkpoint in {self._ckpt.folder}: {self._where(state)}")
         self._run = state or {"phase": "pretrain", "epochs": self.pretrain_epochs}
-        with self._stop_on_signals(self._ckpt is not None):
-            if self._run["phase"] == "pretrain":
-                if warm or ae_ready or self.pretrain_epochs == 0:
-                    self.pretrain_time_ = getattr(self, "pretrain_time_", 0.0) if ae_ready else 0.0
-                    self._run["pretrain_s"] = self.pretrain_time_
+        try:
+            with self._stop_on_signals(self._ckpt is not None):
+                if self._run["phase"] == "pretrain":
+                    if warm or ae_ready or self.pretrain_epochs == 0:
+                        self.pretrain_time_ = getattr(self, "pretrain_time_", 0.0) if ae_ready else 0.0
+                        self._run["pretrain_s"] = self.pretrain_time_
+                    else:
+                        self._pretrain_loop(x)
+                    self._initialise(x, y, warm)
                 else:
-                    self._pretrain_loop(x)
-                self._initialise(x, y, warm)
-            else:
-                self.pretrain_history_ = self._run.get("pretrain_history", [])
-                self.pretrain_time_ = self._run.get("pretrain_s", 0.0)
-                self.pretrained_ = True
-            if self._run["phase"] == "cluster":
-                self._cluster_loop(x, y)
+                    self.pretrain_history_ = self._run.get("pretrain_history", [])
+                    self.pretrain_time_ = self._run.get("pretrain_s", 0.0)
+                    self.pretrained_ = True
+                if self._run["phase"] == "cluster":
+                    self._cluster_loop(x, y)
+        finally:
+            self._close_scalars()
+            self._bar = None
         run = self._run
         self.init_labels_ = self._init_labels_var.numpy().astype(np.int64)
         self.init_metrics_ = run.get("init_metrics")
@@ -817,6 +865,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         losses = run["losses"]
         ite, pending = int(run["ite"]), bool(run["pending"])
         per_call = self._steps_per_call(x)
+        self._bar = self._progress(self.maxiter, "iter")
+        if self._bar is not None:
+            self._say("clustering")
         while True:
             if pending and (ite % interval == 0 or ite == self.maxiter):
                 last = self._labels_var.numpy()
@@ -829,6 +880,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                 pending = False
                 converged = ite > 0 and delta < self.tol
                 if converged:
+                    if self._bar is not None:
+                        self._bar.update(ite, finalize=True)
                     self._say(f"delta_label {delta:.5f} < tol {self.tol}: stopping at iteration {ite}")
                 done = converged or ite == self.maxiter
                 self._checkpoint(phase="done" if done else "cluster", ite=ite, pending=False,
@@ -841,6 +894,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             ite += todo
             self._check_finite(out, f"clustering iteration {ite}")
             losses.extend(out.tolist())
+            if self._bar is not None:
+                self._bar.update(ite, [("loss", float(np.mean(losses)))])
             pending = True
             if self._save_due():
                 self._checkpoint(ite=ite, pending=True, cluster_order=order.state(),
@@ -855,7 +910,11 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             row.update({k: round(v, 5) for k, v in m.items()})
             msg += f"  acc {m['acc']:.4f}  nmi {m['nmi']:.4f}  ari {m['ari']:.4f}"
         self.history_.append(row)
-        self._say(f"{msg}  loss {loss:.5f}  delta_label {delta:.4f}  {row['time_s']:.1f}s")
+        self._scalars("cluster", ite, {k: v for k, v in row.items() if k not in ("iter", "time_s")})
+        if getattr(self, "_bar", None) is not None:
+            self._bar.update(ite, [(k, row[k]) for k in PROGRESS_VALUES if k in row])
+        else:
+            self._say(f"{msg}  loss {loss:.5f}  delta_label {delta:.4f}  {row['time_s']:.1f}s")
         if self.save_dir:
             append_csv(self._out("log.csv"), row, LOG_FIELDS)
 
@@ -875,6 +934,35 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         (after ``fit``, or after ``pretrain``: the pretrained embedding)."""
         x, _ = self._prepare(x, fitting=False, pretrained_ok=True)
         return self._embed(x)
+
+    def cluster_scores(self, x):
+        """Per-cluster scores of each sample, shape ``(N, n_clusters)``:
+        ``predict`` takes the best of each row (``SCORES`` names them: DEC's
+        soft assignments, the largest wins; DCN's squared distances to the
+        centres, the smallest wins)."""
+        x, _ = self._prepare(x, fitting=False)
+        return self._scores(x)
+
+    def inference_model(self):
+        """The fitted model as one plain Keras model for serving: samples as
+        ``predict`` takes them (flat, or images for conv networks), the input
+        scaling inside (``InputScaling``), out a dict of the per-cluster scores
+        (key ``SCORES``) and ``label``. ``model.save("m.keras")`` then loads
+        with plain ``keras.saving.load_model`` once ``deckeras`` is imported;
+        ``model.export(path)`` writes a TensorFlow SavedModel."""
+        import keras
+        from ..layers import ClusterLabel, InputScaling
+        check_is_fitted(self)
+        shape = tuple(self.image_shape_) if self.arch == "conv" else (self.n_features_in_,)
+        inputs = keras.Input(shape=shape, name="x")
+        h = inputs
+        if getattr(self, "input_scale_", None) is not None:
+            h = InputScaling(np.reshape(self.input_scale_, shape),
+                             np.reshape(self.input_offset_, shape), name="input_scaling")(h)
+        scores = self._cluster_layer()(self.encoder_(h))
+        label = ClusterLabel(nearest=self.SCORES == "distances", name="label")(scores)
+        return keras.Model(inputs, {self.SCORES: scores, "label": label},
+                           name=f"{type(self).__name__.lower()}_inference")
 
     def predict(self, x):
         """Cluster label of each sample in ``x``."""
@@ -945,6 +1033,16 @@ class _Clock:
 
     def __call__(self):
         return time.time() - self.t0
+
+
+def _scalar_metadata():
+    from tensorflow.core.framework import summary_pb2
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
+        data_class=summary_pb2.DATA_CLASS_SCALAR).SerializeToString()
+
+
+_SCALAR_METADATA = _scalar_metadata()
 
 
 def _is_tf(value):

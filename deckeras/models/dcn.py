@@ -50,7 +50,8 @@ class DCN(DeepClusterer):
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="float32",
-                 scale="minmax", warm_start=False, distribute=None):
+                 scale="minmax", warm_start=False, distribute=None,
+                 tensorboard_dir=None):
         self._store_params(locals())
 
     _SCALARS = {**DeepClusterer._SCALARS, "lamda": (Real, 0, None, "neither", False),
@@ -129,6 +130,11 @@ class DCN(DeepClusterer):
 
     def _on_update(self, x):
         return self._labels_of(x)
+
+    SCORES = "distances"
+
+    def _scores(self, x):
+        return self._distances(x)
 
     def _labels_of(self, x):
         return self._distances(x).argmin(1).astype(np.int64)

@@ -31,7 +31,8 @@ class DEC(DeepClusterer):
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="float32",
-                 scale="minmax", warm_start=False, distribute=None):
+                 scale="minmax", warm_start=False, distribute=None,
+                 tensorboard_dir=None):
         self._store_params(locals())
 
     def _reconstructs(self):
@@ -91,6 +92,11 @@ class DEC(DeepClusterer):
         q = self._soft_assign(x)
         self._P.assign(target_distribution(q).astype(np.float32))
         return q.argmax(1).astype(np.int64)
+
+    SCORES = "soft_assignments"
+
+    def _scores(self, x):
+        return self._soft_assign(x)
 
     def _labels_of(self, x):
         return self._soft_assign(x).argmax(1).astype(np.int64)

@@ -1,0 +1,6 @@
+"""``python -m deckeras COMMAND``: see ``deckeras.commands``."""
+import sys
+
+from .commands import main
+
+sys.exit(main())
