@@ -238,7 +238,7 @@ def test_estimate_n_clusters_finds_separated_blobs():
 
 def test_n_clusters_auto_is_chosen_and_recorded(tmp_path):
     rc, out, err = train("--method", "DCN", "--dataset", "digits", "--seed", "0",
-                         "--n-clusters", "auto", "--pretrain-epochs", "5", "--maxiter", "50",
+                         "--n-clusters", "auto", "--pretrain-epochs", "3", "--maxiter", "30",
                          "-d", tmp_path / "r")
     assert rc == 0, err
     assert "n_clusters auto, silhouette" in out and "k=2 " in out
