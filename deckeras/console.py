@@ -44,7 +44,10 @@ def _filter_native_stderr():
                     skipping = True
                     continue
                 skipping = False
-                os.write(real, raw)
+                try:
+                    os.write(real, raw)
+                except OSError:         # the reader went away: keep draining the pipe
+                    pass
 
     thread = threading.Thread(target=pump, daemon=True, name="deckeras-stderr")
     thread.start()

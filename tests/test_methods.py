@@ -48,6 +48,7 @@ def test_no_module_imports_upwards():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True).stdout
     loaded = eval(out.strip().splitlines()[-1])
-    assert not {"deckeras.methods", "deckeras.cli", "deckeras.runs", "deckeras.experiment"} & set(loaded)
+    assert not {"deckeras.methods", "deckeras.cli", "deckeras.runs", "deckeras.experiment",
+                "deckeras.commands", "deckeras.plots"} & set(loaded)
     import deckeras.options as options
     assert "import" not in open(options.__file__).read().split('"""', 2)[2]
