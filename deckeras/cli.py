@@ -93,10 +93,10 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def main_parser():
+def main_parser(prog="main.py"):
     p = Parser(
-        prog="main.py", description="Train or test one deep clustering method on one data set.",
-        epilog="Example: python main.py --method FcDEC --dataset digits")
+        prog=prog, description="Train or test one deep clustering method on one data set.",
+        epilog=f"Example: {'python main.py' if prog == 'main.py' else prog} --method FcDEC --dataset digits")
     p.add_argument("--method", default="FcDEC", choices=METHODS, metavar="METHOD",
                    help="one of: " + ", ".join(METHODS))
     p.add_argument("--dataset", default="mnist",
@@ -214,8 +214,8 @@ def op_error_cause(e):
     return (causes or [type(e).__name__])[0][:300]
 
 
-def main(argv=None):
-    args = main_parser().parse_args(argv)
+def main(argv=None, prog="main.py"):
+    args = main_parser(prog).parse_args(argv)
 
     def go():
         import random

@@ -142,7 +142,7 @@ def parser():
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["train"]:
-        return cli.main(argv[1:])
+        return cli.main(argv[1:], prog="deckeras train")
     args = parser().parse_args(argv)
 
     def go():
