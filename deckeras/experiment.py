@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from . import cli, runs
+from . import cli
 from .io import atomic_path, read_json, write_csv, write_json
 
 DEFAULT_METHODS = ["FcDEC-DA", "ConvDEC-DA", "FcIDEC-DA", "ConvIDEC-DA", "DCN"]
@@ -206,7 +206,8 @@ def _terminate(signum, frame):
 
 def run(args):
     from .methods import method_family
-    cli.start_distribution(args)
+    cli.start_distribution(args)         # starts TensorFlow quietly
+    from . import runs
     methods = args.methods or DEFAULT_METHODS
     sets = args.datasets or available_datasets(args.data_dir)
     if args.trials < 1:
