@@ -33,6 +33,8 @@ def test_two_trials_produce_csv_and_summary(exp):
         d = experiment.trial_dir(exp, m, "digits", k)
         assert {"summary.json", "log.csv", "model_final.h5", "labels.csv"} <= set(os.listdir(d))
     md = open(os.path.join(exp, "summary.md")).read()
+    with open(os.path.join(exp, "summary.png"), "rb") as f:     # ACC per method, drawn
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert "docs/algorithms.md" in md and os.path.isfile(os.path.join(root, "docs", "algorithms.md"))
     assert "k-means (raw)" in md and "| FcDEC | 2 |" in md and "| DCN | 2 |" in md
