@@ -165,14 +165,15 @@ def start_distribution(args):
     """Check ``--distribute`` before any work and make a multi-worker
     strategy first, as TensorFlow requires; every worker needs the same seed.
     Starts TensorFlow (quietly) in any case."""
-    if getattr(args, "distribute", None) == "multiworker":
+    multiworker = getattr(args, "distribute", None) == "multiworker"
+    if multiworker:
         from .distribute import tf_config
         tf_config()
         if getattr(args, "seed", 0) is None:
             raise ValueError("--distribute multiworker needs --seed: every worker must draw the "
                              "same initial weights and mini-batches")
     import_tensorflow()
-    if getattr(args, "distribute", None) == "multiworker":
+    if multiworker:
         from .distribute import multiworker_strategy
         multiworker_strategy()
 

@@ -73,7 +73,7 @@ def predict(run_dir, data, out, proba=False, data_dir=None, data_options=None):
                 raise ValueError(f"{data}: {str(e).splitlines()[0]} (the run {run_dir} was "
                                  f"trained on {cfg['dataset']}, samples of shape "
                                  f"{tuple(cfg['input_shape'])})") from None
-            labels = scores.argmax(1) if model.SCORES != "distances" else scores.argmin(1)
+            labels = model.labels_from_scores(scores)
             counts += np.bincount(labels, minlength=k)
             cols = [np.arange(start, start + len(labels))[:, None], labels[:, None]]
             table = np.hstack(cols + ([scores] if proba else []))

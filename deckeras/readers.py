@@ -279,11 +279,11 @@ def read_image_folder(path, image_size=None, color="auto"):
     """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))
-                     and _image_files(os.path.join(path, d)))
+    listed = {d: _image_files(os.path.join(path, d)) for d in sorted(os.listdir(path))
+              if os.path.isdir(os.path.join(path, d))}
+    classes = [d for d, names in listed.items() if names]
     if classes:
-        files = [(os.path.join(path, c, f), k) for k, c in enumerate(classes)
-                 for f in _image_files(os.path.join(path, c))]
+        files = [(os.path.join(path, c, f), k) for k, c in enumerate(classes) for f in listed[c]]
     else:
         files = [(os.path.join(path, f), None) for f in _image_files(path)]
     if not files:

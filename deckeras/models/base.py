@@ -52,8 +52,8 @@ CALL_BYTES = 16 * 2 ** 20
 # CHECKPOINT_SECONDS, whichever comes first; while clustering at every
 # target update (and after CHECKPOINT_SECONDS between two updates).
 CHECKPOINT_EPOCHS = 10
-PROGRESS_VALUES = ("loss", "acc", "nmi", "delta_label")   # shown as they are, not averaged
 CHECKPOINT_SECONDS = 300
+PROGRESS_VALUES = ("loss", "acc", "nmi", "delta_label")   # shown as they are, not averaged
 
 
 # numpydoc pieces shared by the DEC and DCN docstrings (the same parameters)
@@ -232,10 +232,25 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         clean data and return the current labels of all samples."""
         raise NotImplementedError
 
+    # the per-cluster scores ``_scores`` gives: "soft_assignments" (the largest
+    # wins) or "distances" (the nearest centre wins)
+    SCORES = None
+
     @abc.abstractmethod
+    def _scores(self, x):
+        """Per-cluster scores ``(N, n_clusters)`` of ``x`` (prepared), named by ``SCORES``."""
+        raise NotImplementedError
+
+    def labels_from_scores(self, scores):
+        """The cluster of each row of ``cluster_scores``: the largest soft
+        assignment, or the nearest centre."""
+        scores = np.asarray(scores)
+        best = scores.argmin(1) if self.SCORES == "distances" else scores.argmax(1)
+        return best.astype(np.int64)
+
     def _labels_of(self, x):
         """The cluster of each sample of ``x`` (prepared)."""
-        raise NotImplementedError
+        return self.labels_from_scores(self._scores(x))
 
     @abc.abstractmethod
     def _centres(self):

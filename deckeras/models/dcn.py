@@ -136,9 +136,6 @@ class DCN(DeepClusterer):
     def _scores(self, x):
         return self._distances(x)
 
-    def _labels_of(self, x):
-        return self._distances(x).argmin(1).astype(np.int64)
-
     def _centres(self):
         return keras.ops.convert_to_numpy(self.centres_layer_.centres)
 

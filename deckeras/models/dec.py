@@ -91,15 +91,12 @@ class DEC(DeepClusterer):
     def _on_update(self, x):
         q = self._soft_assign(x)
         self._P.assign(target_distribution(q).astype(np.float32))
-        return q.argmax(1).astype(np.int64)
+        return self.labels_from_scores(q)
 
     SCORES = "soft_assignments"
 
     def _scores(self, x):
         return self._soft_assign(x)
-
-    def _labels_of(self, x):
-        return self._soft_assign(x).argmax(1).astype(np.int64)
 
     def predict_proba(self, x):
         """Soft assignments q of each sample, shape ``(N, n_clusters)``."""
