@@ -2,13 +2,14 @@
 """Pretraining speed against Keras 2's ``fit`` of the same network, one command, one host.
 
     python bench/vs_keras2.py --setup        # once: tf-keras 2.21 in bench/.keras2 (PyPI)
-    python bench/vs_keras2.py [--epochs 3] [--archs dense conv] [--precisions float32 mixed_bfloat16]
+    python bench/vs_keras2.py [--epochs 3] [--archs dense conv] [--precisions auto float32]
 
 For each network on MNIST (70,000 samples, batch 256): the reference,
 ``bench/keras2_reference.py`` under tf-keras (DEC-keras's dense autoencoder
 with SGD(1, 0.9); DEC-DA's conv autoencoder with Adam), seconds per epoch
 after the first (which builds the graph); then deckeras's pretraining of the
-same network (FcDEC / ConvDEC with their MNIST settings) per precision,
+same network (FcDEC / ConvDEC with their MNIST settings) per precision
+(``auto``, the default, prints what it resolved to on this host),
 compilation excluded (``throughput.pretrain_s_per_70k``). Prints the host and
 each ratio Keras 2 / deckeras (above 1: deckeras is faster). Needs MNIST
 (``python -m deckeras.datasets fetch mnist``).
@@ -48,7 +49,7 @@ def main():
     p.add_argument("--keras2-python", default=os.path.join(VENV, "bin", "python"))
     p.add_argument("--epochs", type=int, default=3, help="reference epochs (the first is dropped)")
     p.add_argument("--archs", nargs="+", choices=list(METHOD), default=list(METHOD))
-    p.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
+    p.add_argument("--precisions", nargs="+", default=["auto", "float32"])
     a = p.parse_args()
     if a.setup:
         setup()
@@ -76,7 +77,9 @@ def main():
             model = make_method(METHOD[arch], "mnist", n_clusters=10, random_state=0,
                                 precision=precision)
             s = pretrain_s_per_70k(model, xs)
-            print(f"{arch}: deckeras {METHOD[arch]} {precision} {s:.2f} s/epoch  "
+            used = host.resolve_precision(precision)
+            name = precision if used == precision else f"{precision} ({used})"
+            print(f"{arch}: deckeras {METHOD[arch]} {name} {s:.2f} s/epoch  "
                   f"Keras 2 / deckeras {r / s:.2f}x", flush=True)
 
 

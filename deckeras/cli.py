@@ -49,8 +49,8 @@ def add_common_flags(p):
     p.add_argument("--init-count", type=float, help="DCN: starting count of each centre")
     p.add_argument("--embedding-dim", type=int)
     p.add_argument("--precision", choices=PRECISIONS,
-                   help="compute dtype policy (default float32; mixed_bfloat16 is faster "
-                        "on CPUs with AVX512-BF16: bench/README.md)")
+                   help="compute dtype policy (default auto: mixed_bfloat16 on CPUs with "
+                        "AVX512-BF16 or AMX and no GPU, float32 elsewhere; bench/README.md)")
     p.add_argument("--scale", choices=SCALES,
                    help="input scaling per feature: minmax to [0, 1], standard, or none "
                         "(default: none for the named data sets, which come scaled as in "

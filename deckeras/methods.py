@@ -115,6 +115,8 @@ def pretrain_signature(params):
     sig["aug_pretrain"] = bool(params.get("augment") if pre is None else pre)
     if sig["aug_pretrain"]:            # the augmentation's ranges shape what it learns
         sig["rotation"], sig["shift"] = params.get("rotation", 10.0), params.get("shift", 0.1)
+    from .host import resolve_precision
+    params = {**params, "precision": resolve_precision(params.get("precision") or "auto")}
     for key, default in (("precision", "float32"), ("pretrain_schedule", "constant"),
                          ("scale", "none")):
         if params.get(key) not in (None, default):   # the default keeps earlier caches valid

@@ -4,8 +4,10 @@ every other module can import it without reaching up."""
 
 # Keras dtype policies offered (--precision): weights stay float32;
 # 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md);
-# 'mixed_float16' in float16 with Keras's loss scaling, for GPUs.
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# 'mixed_float16' in float16 with Keras's loss scaling, for GPUs; 'auto'
+# (the default) is mixed_bfloat16 on a CPU with bfloat16 hardware and no GPU,
+# float32 elsewhere (host.resolve_precision).
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
 OPTIMIZERS = ("sgd", "adam")
 # Input scaling (--scale): per feature to [0, 1], to mean 0 / std 1, or none.

@@ -60,7 +60,7 @@ def _config(method, dataset, seed, model, x, pretrained_weights, data_options):
     import keras
     import tensorflow as tf
     from . import __version__
-    from .host import machine
+    from .host import machine, resolve_precision
     return {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
             "input_shape": list(x.shape[1:]) if model.arch == "conv"
             else [int(np.prod(x.shape[1:]))],
@@ -69,6 +69,7 @@ def _config(method, dataset, seed, model, x, pretrained_weights, data_options):
             "data_options": data_options or {},
             "params": {k: v for k, v in model.get_params().items()
                        if k not in ("save_dir", "verbose")},
+            "precision": resolve_precision(model.precision),   # what 'auto' meant here
             "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
                          "keras": keras.__version__, "numpy": np.__version__},
             "machine": machine()}

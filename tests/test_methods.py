@@ -1,3 +1,4 @@
+from deckeras.host import resolve_precision
 from deckeras.methods import method_params, pretrain_signature
 
 
@@ -23,10 +24,13 @@ def test_anything_that_changes_pretraining_changes_the_signature():
     assert _sig("ConvDEC", "mnist") != base
     assert _sig("FcDEC", "mnist", random_state=1) != base
     assert _sig("FcDEC", "mnist", pretrain_epochs=3) != base
-    assert _sig("FcDEC", "mnist", precision="mixed_bfloat16") != base
-    assert "precision" not in base                              # float32 caches stay valid
     assert _sig("FcDEC", "mnist", pretrain_schedule="cosine") != base
-    assert "pretrain_schedule" not in base                      # so does a constant rate
+    assert "pretrain_schedule" not in base                      # a constant rate keeps caches valid
+    f32 = _sig("FcDEC", "mnist", precision="float32")
+    assert _sig("FcDEC", "mnist", precision="mixed_bfloat16") != f32
+    assert "precision" not in f32                               # float32 caches stay valid
+    # 'auto' is keyed as what it means on this host
+    assert base == _sig("FcDEC", "mnist", precision=resolve_precision("auto"))
 
 
 def test_augmentation_ranges_and_scaling_are_part_of_the_signature():

@@ -97,6 +97,32 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
     assert host.bfloat16_is_native(str(tmp_path / "missing"))
 
 
+def test_auto_precision_is_bfloat16_only_on_cpus_that_have_it(tmp_path, monkeypatch):
+    import tensorflow as tf
+    gpus = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus)
+    cpu = tmp_path / "cpuinfo"
+    cpu.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f amx_bf16\n")
+    assert host.resolve_precision("auto", str(cpu)) == "mixed_bfloat16"
+    assert host.resolve_precision("float32", str(cpu)) == "float32"     # a named policy stays
+    cpu.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n")
+    assert host.resolve_precision("auto", str(cpu)) == "float32"        # emulated bfloat16
+    assert host.resolve_precision("mixed_bfloat16", str(cpu)) == "mixed_bfloat16"
+    assert host.resolve_precision("auto", str(tmp_path / "missing")) == "float32"
+    cpu.write_text("processor\t: 0\nflags\t\t: fpu avx512_bf16\n")
+    gpus.append("GPU:0")                                                # not measured there
+    assert host.resolve_precision("auto", str(cpu)) == "float32"
+
+
+def test_an_estimator_says_which_precision_auto_chose(small_digits):
+    x = small_digits[0][:300]
+    m = make_method("FcDEC", "digits", n_clusters=3, random_state=0, pretrain_epochs=1,
+                    maxiter=2, dims=[32, 10], embedding_dim=3).fit(x)
+    assert m.get_params()["precision"] == "auto"
+    assert m.precision_ == host.resolve_precision("auto")
+    assert m.autoencoder_.layers[1].dtype_policy.name == m.precision_
+
+
 def test_machine_names_the_cpu_and_the_extensions_that_set_its_speed(tmp_path, monkeypatch):
     import tensorflow as tf
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])

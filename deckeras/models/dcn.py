@@ -49,7 +49,7 @@ class DCN(DeepClusterer):
                  pretrain_schedule="constant",
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False, precision="float32",
+                 verbose=0, save_dir=None, jit_compile=False, precision="auto",
                  scale="minmax", warm_start=False, distribute=None,
                  tensorboard_dir=None):
         self._store_params(locals())

@@ -30,7 +30,7 @@ class DEC(DeepClusterer):
                  pretrain_schedule="constant",
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
-                 verbose=0, save_dir=None, jit_compile=False, precision="float32",
+                 verbose=0, save_dir=None, jit_compile=False, precision="auto",
                  scale="minmax", warm_start=False, distribute=None,
                  tensorboard_dir=None):
         self._store_params(locals())
