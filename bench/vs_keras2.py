@@ -2,7 +2,7 @@
 """Pretraining speed against Keras 2's ``fit`` of the same network, one command, one host.
 
     python bench/vs_keras2.py --setup        # once: tf-keras 2.21 in bench/.keras2 (PyPI)
-    python bench/vs_keras2.py [--epochs 3] [--archs dense conv] [--precisions auto float32]
+    python bench/vs_keras2.py [--epochs 3] [--archs dense conv] [--precisions auto float32] [--repeats 1]
 
 For each network on MNIST (70,000 samples, batch 256): the reference,
 ``bench/keras2_reference.py`` under tf-keras (DEC-keras's dense autoencoder
@@ -50,6 +50,9 @@ def main():
     p.add_argument("--epochs", type=int, default=3, help="reference epochs (the first is dropped)")
     p.add_argument("--archs", nargs="+", choices=list(METHOD), default=list(METHOD))
     p.add_argument("--precisions", nargs="+", default=["auto", "float32"])
+    p.add_argument("--repeats", type=int, default=1,
+                   help="alternate reference and deckeras this many times; the ratios' "
+                        "median and range are printed (this host's noise is +-10%%)")
     a = p.parse_args()
     if a.setup:
         setup()
@@ -67,21 +70,27 @@ def main():
     print(f"host: {m['cpu']} family/model {m['cpu_family_model']}, {', '.join(m['cpu_isa'])}, "
           f"{m['cores']} cores, GPUs {m['gpus'] or 'none'}", flush=True)
     x, _ = load_dataset("mnist")
-    for arch in a.archs:
-        ref = reference_s_per_epoch(a.keras2_python, arch, a.epochs)
-        r = statistics.median(ref)
-        print(f"{arch}: Keras 2 fit {r:.2f} s/epoch (epochs {', '.join(f'{s:.2f}' for s in ref)})",
-              flush=True)
-        xs = x.reshape(-1, 28, 28, 1) if arch == "conv" else x
-        for precision in a.precisions:
-            model = make_method(METHOD[arch], "mnist", n_clusters=10, random_state=0,
-                                precision=precision)
-            s = pretrain_s_per_70k(model, xs)
-            used = host.resolve_precision(precision)
-            name = precision if used == precision else f"{precision} ({used})"
-            print(f"{arch}: deckeras {METHOD[arch]} {name} {s:.2f} s/epoch  "
-                  f"Keras 2 / deckeras {r / s:.2f}x", flush=True)
-
+    ratios = {}
+    for rep in range(1, a.repeats + 1):
+        for arch in a.archs:
+            ref = reference_s_per_epoch(a.keras2_python, arch, a.epochs)
+            r = statistics.median(ref)
+            print(f"[{rep}] {arch}: Keras 2 fit {r:.2f} s/epoch "
+                  f"(epochs {', '.join(f'{s:.2f}' for s in ref)})", flush=True)
+            xs = x.reshape(-1, 28, 28, 1) if arch == "conv" else x
+            for precision in a.precisions:
+                model = make_method(METHOD[arch], "mnist", n_clusters=10, random_state=0,
+                                    precision=precision)
+                s = pretrain_s_per_70k(model, xs)
+                used = host.resolve_precision(precision)
+                name = precision if used == precision else f"{precision} ({used})"
+                ratios.setdefault((arch, name), []).append(r / s)
+                print(f"[{rep}] {arch}: deckeras {METHOD[arch]} {name} {s:.2f} s/epoch  "
+                      f"Keras 2 / deckeras {r / s:.2f}x", flush=True)
+    if a.repeats > 1:
+        for (arch, name), rs in ratios.items():
+            print(f"{arch} {name}: Keras 2 / deckeras median {statistics.median(rs):.2f}x "
+                  f"(range {min(rs):.2f}-{max(rs):.2f}, {len(rs)} runs)")
 
 if __name__ == "__main__":
     main()
