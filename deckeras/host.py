@@ -26,28 +26,32 @@ def cpu_info(cpuinfo="/proc/cpuinfo"):
 BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}     # /proc/cpuinfo flags of bfloat16 hardware
 
 
+def _cpu_has_bfloat16(cpuinfo):
+    """Whether the CPU reports AVX512-BF16 or AMX; None when it cannot be inspected."""
+    flags = cpu_info(cpuinfo).get("flags")
+    return None if flags is None else bool(BF16_CPU_FLAGS & set(flags.split()))
+
+
 def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
     """Whether bfloat16 math runs in hardware here: a GPU, or a CPU that
     reports AVX512-BF16 or AMX. True when the CPU cannot be inspected."""
     if tf.config.list_physical_devices("GPU"):
         return True
-    flags = cpu_info(cpuinfo).get("flags")
-    return flags is None or bool(BF16_CPU_FLAGS & set(flags.split()))
+    return _cpu_has_bfloat16(cpuinfo) is not False
 
 
 def resolve_precision(precision, cpuinfo="/proc/cpuinfo"):
     """The dtype policy that ``precision`` names here: 'auto' is
     'mixed_bfloat16' on a CPU that reports AVX512-BF16 or AMX and has no GPU
-    beside it (1.6-1.7x float32's pretraining speed at the same accuracy:
-    bench/README.md), 'float32' anywhere else (CPUs that emulate bfloat16
-    run conv networks ~10x slower; GPUs are not measured yet). Any other
-    value is returned as it is."""
+    beside it (1.3-1.5x float32's pretraining speed at the same accuracy on
+    an AVX-512 BF16 EPYC: bench/README.md), 'float32' anywhere else (CPUs
+    that emulate bfloat16 run conv networks ~10x slower; GPUs are not
+    measured yet). Any other value is returned as it is."""
     if precision != "auto":
         return precision
     if tf.config.list_physical_devices("GPU"):
         return "float32"
-    flags = cpu_info(cpuinfo).get("flags")
-    return "mixed_bfloat16" if flags and BF16_CPU_FLAGS & set(flags.split()) else "float32"
+    return "mixed_bfloat16" if _cpu_has_bfloat16(cpuinfo) else "float32"
 
 
 def machine(cpuinfo="/proc/cpuinfo"):

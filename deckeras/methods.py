@@ -116,10 +116,11 @@ def pretrain_signature(params):
     if sig["aug_pretrain"]:            # the augmentation's ranges shape what it learns
         sig["rotation"], sig["shift"] = params.get("rotation", 10.0), params.get("shift", 0.1)
     from .host import resolve_precision
-    params = {**params, "precision": resolve_precision(params.get("precision") or "auto")}
-    for key, default in (("precision", "float32"), ("pretrain_schedule", "constant"),
-                         ("scale", "none")):
-        if params.get(key) not in (None, default):   # the default keeps earlier caches valid
+    precision = resolve_precision(params.get("precision") or "auto")   # 'auto' as it resolves here
+    if precision != "float32":         # float32 and the other defaults keep earlier caches valid
+        sig["precision"] = precision
+    for key, default in (("pretrain_schedule", "constant"), ("scale", "none")):
+        if params.get(key) not in (None, default):
             sig[key] = params[key]
     return sig
 

@@ -113,7 +113,8 @@ precision : {{'auto', 'float32', 'mixed_bfloat16', 'mixed_float16'}}, default 'a
     Keras dtype policy of the networks. Weights, the embedding layer,
     losses and soft assignments stay float32. 'auto' computes in bfloat16
     on a CPU with bfloat16 hardware (AVX512-BF16 or AMX) and no GPU,
-    where it trains 1.6-1.7x faster to the same accuracy, and in float32
+    where it pretrained 1.3-1.5x faster than float32 to the same accuracy
+    (an AVX-512 BF16 EPYC, bench/README.md), and in float32
     elsewhere; ``precision_`` says which was used. 'mixed_float16' (for GPUs)
     wraps both optimizers in Keras's dynamic loss scaling.
 scale : {{'minmax', 'standard', 'none'}}, default 'minmax'
