@@ -170,3 +170,18 @@ def test_cosine_pretraining_runs_its_schedule_over_the_epochs(small_digits, monk
     assert losses != [r["loss"] for r in flat.pretrain_history_]
     with pytest.raises(ValueError, match="pretrain_schedule must be one of"):
         make_method("FcDEC", "digits", pretrain_schedule="linear").fit(x)
+
+
+def test_many_models_do_not_warn_about_retracing(caplog):
+    """A multi-trial run builds one model per trial, each compiling its pass
+    from the same source line: TensorFlow must not call that retracing."""
+    import logging
+    import tensorflow as tf
+    from deckeras.training import compile_pass
+    x = np.zeros((3, 2), "float32")
+    with caplog.at_level(logging.WARNING):
+        for k in range(8):
+            w = tf.constant(float(k))
+            fn = compile_pass(lambda xb: xb * w)
+            fn(x), fn(x[:1])
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
