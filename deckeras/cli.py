@@ -61,7 +61,8 @@ def add_common_flags(p):
     p.add_argument("--aug-pretrain", action="store_true", default=None,
                    help="pretrain on augmented data (implied by -DA methods)")
     p.add_argument("--aug-cluster", action="store_true", default=None,
-                   help="cluster with augmentation (implied by -DA methods)")
+                   help="cluster with augmentation (implied by -DA methods on the papers' data "
+                        "sets; on other data they augment pretraining only)")
     p.add_argument("--n-clusters", type=_n_clusters,
                    help="a number, or 'auto' to choose it on the pretrained embedding by the "
                         "silhouette score (default: the data set's number of classes)")

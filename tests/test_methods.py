@@ -56,3 +56,27 @@ def test_no_module_imports_upwards():
                 "deckeras.commands", "deckeras.plots"} & set(loaded)
     import deckeras.options as options
     assert "import" not in open(options.__file__).read().split('"""', 2)[2]
+
+
+def test_small_data_keeps_the_decoder_and_augments_pretraining_only():
+    """Without a paper setting (digits, user files) every DEC-family method
+    keeps its decoder and clusters with Adam, and -DA methods augment only
+    pretraining; the paper data sets keep the papers' forms."""
+    for m in ("DEC", "IDEC", "FcDEC", "FcIDEC", "ConvDEC", "ConvIDEC-DA"):
+        for ds in ("digits", "my.csv"):
+            p = method_params(m, ds)
+            assert (p["gamma"], p["keep_decoder"], p["optimizer"], p["lr"]) == (0.1, None, "adam", 1e-3)
+    for m in ("FcDEC-DA", "ConvIDEC-DA", "DCN-DA", "ConvDCN-DA"):
+        p = method_params(m, "digits")
+        assert p["aug_pretrain"] is True and p["augment"] is False
+        assert method_params(m, "mnist")["augment"] is True
+    paper = method_params("FcDEC", "mnist")
+    assert not paper.get("gamma") and (paper["optimizer"], paper["lr"]) == ("sgd", 0.01)
+    assert not method_params("DEC", "usps").get("gamma")
+    assert method_params("IDEC", "usps")["lr"] == 0.1
+
+
+def test_gamma_zero_turns_small_data_dec_back_into_dec():
+    from deckeras.methods import make_method
+    assert not make_method("DEC", "digits", gamma=0.0)._reconstructs()
+    assert make_method("DEC", "digits")._reconstructs()
