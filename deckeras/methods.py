@@ -41,8 +41,8 @@ SMALL_DATA_DCN_MAXITER = 1000
 # phase without the decoder drifts from its AE + k-means start (digits, 5 seeds:
 # 0.811 -> 0.765), while keeping the decoder (IDEC's loss, gamma 0.1) takes the
 # same starts to 0.844 with Adam(1e-3) (0.852 with IDEC's SGD(0.1, 0.99); but from
-# weak starts IDEC's and FcIDEC's SGD steps merged (nearly) every sample into one
-# cluster, and FcIDEC's gave NaN on iris, where Adam kept all clusters). Augmenting the clustering phase collapses clusters on
+# a weak start FcIDEC's SGD(1.0) step merged every sample into one cluster and
+# gave NaN on iris, where Adam kept all clusters). Augmenting the clustering phase collapses clusters on
 # 1,797 samples whether they are 8x8 digits (FcDEC-DA 0.815 -> 0.536, 3 seeds)
 # or 28x28 MNIST digits (0.679 -> 0.398), though it is DEC-DA's best setting on
 # 70,000. So on data without a paper setting every DEC-family method keeps the
