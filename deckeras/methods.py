@@ -34,21 +34,22 @@ VS_INIT_SETS = ("mnist", "mnist-test", "fmnist", "reuters10k")
 SMALL_DATA = {"pretrain_epochs": 300, "pretrain_optimizer": "adam", "update_interval": 30}
 # DCN on digits: labels stopped changing by 1,000 iterations (of 20,000 measured).
 SMALL_DATA_DCN_MAXITER = 1000
-# DCN's synthetic set: a 2-D latent space, as in the DCN paper, on DEC's dense
-# network; measured here (bench/README.md): the wide network with batch 256
-# initialised k-means far better than small ones ([64, 32], [256, 128]).
 # Small data, measured here (bench/README.md, "Small data"): DEC's clustering
 # phase without the decoder drifts from its AE + k-means start (digits, 5 seeds:
 # 0.811 -> 0.765), while keeping the decoder (IDEC's loss, gamma 0.1) takes the
 # same starts to 0.844 with Adam(1e-3) (0.852 with IDEC's SGD(0.1, 0.99); but from
 # a weak start FcIDEC's SGD(1.0) step merged every sample into one cluster and
-# gave NaN on iris, where Adam kept all clusters). Augmenting the clustering phase collapses clusters on
-# 1,797 samples whether they are 8x8 digits (FcDEC-DA 0.815 -> 0.536, 3 seeds)
+# gave NaN on iris, where Adam kept all clusters). Augmenting the clustering
+# phase collapses clusters on 1,797 samples whether they are 8x8 digits
+# (FcDEC-DA 0.815 -> 0.536, 3 seeds)
 # or 28x28 MNIST digits (0.679 -> 0.398), though it is DEC-DA's best setting on
 # 70,000. So on data without a paper setting every DEC-family method keeps the
 # decoder and clusters with Adam(1e-3), and -DA methods augment their
 # pretraining only; --gamma 0 and --aug-cluster bring back the papers' forms.
 SMALL_DATA_DEC = {"gamma": 0.1, "keep_decoder": None, "optimizer": "adam", "lr": 1e-3}
+# DCN's synthetic set: a 2-D latent space, as in the DCN paper, on DEC's dense
+# network; measured here (bench/README.md): the wide network with batch 256
+# initialised k-means far better than small ones ([64, 32], [256, 128]).
 SYNTHETIC = {"embedding_dim": 2, "pretrain_epochs": 50, "pretrain_optimizer": "adam"}
 SYNTHETIC_DCN = {"lr": 5e-4, "maxiter": 2000}     # 51 epochs of 40 mini-batches
 
