@@ -10,7 +10,7 @@ import sys
 
 from .console import import_tensorflow
 from .methods import METHODS  # light: no TensorFlow
-from .options import COLORS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
+from .options import COLORS, PRECISIONS, PRETRAIN_SCHEDULES, PROTOCOLS, SCALES
 
 USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, ConnectionError)
 
@@ -30,6 +30,10 @@ DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
 def add_common_flags(p):
     """Flags shared by main.py and run_exp.py; every default is None so that
     only the flags a user gives override the method's settings."""
+    p.add_argument("--protocol", choices=PROTOCOLS,
+                   help="default: the papers' settings on their data sets, the small-data "
+                        "rules elsewhere (digits, synthetic, your files); paper: every method "
+                        "in its paper's form on any data (docs/algorithms.md)")
     p.add_argument("--pretrain-epochs", type=int, help="autoencoder pretraining epochs")
     p.add_argument("--pretrained-weights", help="autoencoder weights (.h5): skip pretraining")
     p.add_argument("--optimizer", choices=["sgd", "adam"], help="clustering-phase optimizer")
@@ -62,7 +66,8 @@ def add_common_flags(p):
                    help="pretrain on augmented data (implied by -DA methods)")
     p.add_argument("--aug-cluster", action="store_true", default=None,
                    help="cluster with augmentation (implied by -DA methods on the papers' data "
-                        "sets; on other data they augment pretraining only)")
+                        "sets; on other data they augment pretraining only, unless "
+                        "--protocol paper)")
     p.add_argument("--n-clusters", type=_n_clusters,
                    help="a number, or 'auto' to choose it on the pretrained embedding by the "
                         "silhouette score (default: the data set's number of classes)")
@@ -141,7 +146,8 @@ def resolve_params(method, dataset, args, seed):
     """The method's settings for ``dataset`` with every given flag applied."""
     from .methods import method_family, method_params
     family = method_family(method)
-    params = method_params(method, dataset)
+    protocol = getattr(args, "protocol", None) or "default"
+    params = method_params(method, dataset, protocol)
     for flag, name in PARAM_FLAGS.items():
         value = getattr(args, flag, None)
         if value is None:
@@ -158,7 +164,9 @@ def resolve_params(method, dataset, args, seed):
     distribute = getattr(args, "distribute", None)
     if distribute not in (None, "none"):
         params["distribute"] = distribute
-    params.update(n_clusters=args.n_clusters, random_state=seed, verbose=args.verbose)
+    # make_method takes 'protocol' itself: the settings it starts from before these
+    params.update(n_clusters=args.n_clusters, random_state=seed, verbose=args.verbose,
+                  protocol=protocol)
     return params
 
 

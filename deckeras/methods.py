@@ -9,9 +9,9 @@ DEC-DA's ``run_exp.py`` (the eight Fc/Conv methods), the official DCN code
 (``DCN``). Data sets without a paper setting (``digits``, ``synthetic``,
 user files) get settings measured here, sized for small data.
 """
-from .options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES  # noqa: F401 (re-exported)
+from .options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, PROTOCOLS, SCALES  # noqa: F401 (re-exported)
 
-__all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "OPTIMIZERS", "SCALES", "method_params", "make_method",
+__all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "PROTOCOLS", "OPTIMIZERS", "SCALES", "method_params", "make_method",
            "method_family", "pretrain_signature"]
 
 _DECDA = {"FcDEC": ("fc", False), "FcIDEC": ("fc", True),      # (arch, IDEC)
@@ -61,11 +61,19 @@ def method_family(method):
     return "dcn" if "DCN" in method else "dec"
 
 
-def method_params(method, dataset=None):
+def method_params(method, dataset=None, protocol="default"):
     """The estimator parameters of ``method`` on ``dataset`` (a name or path).
+
+    ``protocol``: 'default' applies the small-data rules on data without a
+    paper setting (digits, synthetic, your files); 'paper' keeps every method
+    in its paper's form there too (DEC without its decoder and with SGD, -DA
+    methods augmenting their clustering phase). On the papers' data sets the
+    two are the same: the papers' settings.
 
     Returns a dict of keyword arguments for ``DEC`` or ``DCN``.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
     family = method_family(method)
     paper = dataset in PAPER_SETS
     aug = method.endswith("-DA")
@@ -107,16 +115,22 @@ def method_params(method, dataset=None):
                  pretrain_optimizer=SMALL_DATA["pretrain_optimizer"])
         if family == "dcn":
             p["maxiter"] = SMALL_DATA_DCN_MAXITER
-        if family == "dec":                   # keep the decoder (it follows gamma)
-            p.update(SMALL_DATA_DEC)
-            p.pop("momentum", None)
-        if aug:                               # augmented pretraining, clean clustering
-            p["augment"] = False
+        if protocol == "default":
+            _small_data_rules(p, family, aug)
     if dataset in DATASET_NAMES:
         p["scale"] = "none"                   # already scaled as in the papers
     if dataset == "synthetic":
         p.update(SYNTHETIC, **(SYNTHETIC_DCN if family == "dcn" else {}))
     return p
+
+
+def _small_data_rules(p, family, aug):
+    """The small-data rules (see SMALL_DATA_DEC), applied to ``p`` in place."""
+    if family == "dec":                   # keep the decoder (it follows gamma)
+        p.update(SMALL_DATA_DEC)
+        p.pop("momentum", None)
+    if aug:                               # augmented pretraining, clean clustering
+        p["augment"] = False
 
 
 PRETRAIN_KEYS = ("arch", "dims", "filters", "embedding_dim", "init", "pretrain_epochs",
@@ -143,10 +157,11 @@ def pretrain_signature(params):
     return sig
 
 
-def make_method(method, dataset=None, **overrides):
-    """A configured, unfitted estimator for ``method`` on ``dataset``."""
+def make_method(method, dataset=None, protocol="default", **overrides):
+    """A configured, unfitted estimator for ``method`` on ``dataset``
+    (``protocol``: see ``method_params``)."""
     from .models import DCN, DEC
-    params = method_params(method, dataset)
+    params = method_params(method, dataset, protocol)
     params.update(overrides)
     cls = DCN if method_family(method) == "dcn" else DEC
     return cls(**params)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from deckeras import cli
+from deckeras.methods import make_method
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--pretrain-epochs", "2", "--maxiter", "20", "-i", "10", "--seed", "0", "-v", "0"]
@@ -161,6 +162,9 @@ def test_flags_reach_the_estimator():
     assert "jit_compile" not in cli.resolve_params("FcDEC", "digits", p.parse_args([]), 0)
     scaled = cli.resolve_params("FcDEC", "digits", p.parse_args(["--scale", "standard"]), 0)
     assert scaled["scale"] == "standard"
+    paper = cli.resolve_params("DEC", "digits", p.parse_args(["--protocol", "paper"]), 0)
+    model = make_method("DEC", "digits", **paper)     # as runs.train builds it
+    assert not model._reconstructs() and model.optimizer == "sgd"
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):

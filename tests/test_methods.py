@@ -80,3 +80,22 @@ def test_gamma_zero_turns_small_data_dec_back_into_dec():
     from deckeras.methods import make_method
     assert not make_method("DEC", "digits", gamma=0.0)._reconstructs()
     assert make_method("DEC", "digits")._reconstructs()
+
+
+def test_paper_protocol_keeps_the_papers_forms_on_any_data():
+    """--protocol paper drops the small-data rules (DEC without its decoder,
+    SGD, augmented clustering for -DA); on the papers' data sets it is the
+    default itself; an unknown protocol is a one-line ValueError."""
+    import pytest
+    from deckeras.methods import METHODS, make_method
+    dec = method_params("DEC", "digits", "paper")
+    assert not dec.get("gamma") and (dec["optimizer"], dec["lr"]) == ("sgd", 0.01)
+    assert method_params("FcDEC-DA", "my.csv", "paper")["augment"] is True
+    assert method_params("IDEC", "digits", "paper")["lr"] == 0.1
+    for m in METHODS:
+        for ds in ("mnist", "usps", "reuters10k"):
+            assert method_params(m, ds, "paper") == method_params(m, ds)
+    # make_method starts from the protocol's settings: a paper DEC has no decoder
+    assert not make_method("DEC", "digits", protocol="paper")._reconstructs()
+    with pytest.raises(ValueError, match="unknown protocol"):
+        method_params("DEC", "digits", "fast")
