@@ -49,7 +49,9 @@ def add_common_flags(p):
     p.add_argument("--tol", type=float, help="stop when the fraction of changed labels is below this")
     p.add_argument("--gamma", type=float, help="(I)DEC: weight of the clustering term")
     p.add_argument("--alpha", type=float, help="DEC: Student's t degrees of freedom")
-    p.add_argument("--lamda", type=float, help="DCN: weight of the k-means term")
+    p.add_argument("--lamda", type=_lamda,
+                   help="DCN: weight of the k-means term, or 'auto': the weight that makes it "
+                        "start at 5x the reconstruction error (the small-data default)")
     p.add_argument("--init-count", type=float, help="DCN: starting count of each centre")
     p.add_argument("--embedding-dim", type=int)
     p.add_argument("--precision", choices=PRECISIONS,
@@ -136,6 +138,15 @@ def _n_clusters(s):
     if k < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {k}")
     return k
+
+
+def _lamda(s):
+    if s == "auto":
+        return s
+    try:
+        return float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {s!r}") from None
 
 
 def _int_like(s):

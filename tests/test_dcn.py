@@ -61,6 +61,36 @@ def test_bad_parameters(small_digits):
         DCN(lamda=0, **TINY).fit(x)
     with pytest.raises(ValueError, match="init_count"):
         DCN(init_count=0.5, **TINY).fit(x)
+    with pytest.raises(TypeError, match="lamda"):
+        DCN(lamda="big", **TINY).fit(x)
+
+
+def test_auto_lamda_makes_the_kmeans_term_start_at_a_set_multiple_of_the_reconstruction(
+        small_digits, monkeypatch):
+    """lamda='auto' is computed after the k-means start; checked by hand from the
+    start's own reconstruction error and distances (maxiter=0 keeps the start).
+    The ratio is lowered here so that the cap at 1 does not apply to this tiny,
+    barely pretrained network."""
+    from deckeras.models import dcn
+    assert dcn.AUTO_LAMDA_RATIO == 5.0
+    monkeypatch.setattr(dcn, "AUTO_LAMDA_RATIO", 1e-3)
+    x, _ = small_digits
+    m = DCN(n_clusters=10, lamda="auto", maxiter=0, random_state=0, precision="float32",
+            **TINY).fit(x)
+    xs = m._prepare(x, fitting=False)[0]
+    rec = np.mean((np.asarray(m.autoencoder_(xs)) - xs) ** 2)
+    z = m.transform(x)
+    clu = np.mean(np.sum((z - m.cluster_centers_[m.labels_]) ** 2, axis=1))
+    assert m.lamda_ < 1
+    assert m.lamda_ / 2 * clu == pytest.approx(1e-3 * rec, rel=1e-4)
+    assert DCN(lamda=0.5, maxiter=0, random_state=0, **TINY).fit(x).lamda_ == 0.5
+
+
+def test_auto_lamda_never_exceeds_the_papers_weight(small_digits, monkeypatch):
+    from deckeras.models import dcn
+    monkeypatch.setattr(dcn, "AUTO_LAMDA_RATIO", 1e9)
+    m = DCN(n_clusters=10, lamda="auto", maxiter=0, random_state=0, **TINY).fit(small_digits[0])
+    assert m.lamda_ == 1.0
 
 
 def test_dcn_beats_kmeans_on_small_synthetic():

@@ -99,3 +99,11 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
     assert not make_method("DEC", "digits", protocol="paper")._reconstructs()
     with pytest.raises(ValueError, match="unknown protocol"):
         method_params("DEC", "digits", "fast")
+
+
+def test_small_data_dcn_weighs_its_kmeans_term_by_its_start():
+    for m in ("DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"):
+        assert method_params(m, "digits")["lamda"] == "auto"
+        assert method_params(m, "digits", "paper")["lamda"] == 1.0
+        assert method_params(m, "mnist")["lamda"] == 1.0
+        assert method_params(m, "synthetic")["lamda"] == 1.0

@@ -280,6 +280,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         "rotation": (Real, 0, 180, "both", False),
         "shift": (Real, 0, 1, "both", False),
     }
+    _AUTO = ()       # the numbers above that may also be the string 'auto'
     _OPTIONS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
                 "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
                 "precision": PRECISIONS, "scale": SCALES}
@@ -292,7 +293,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                              f"tf.distribute.Strategy, got {self.distribute!r}")
         for name, (kind, lo, hi, bounds, optional) in self._SCALARS.items():
             value = getattr(self, name)
-            if value is None and optional:
+            if (value is None and optional) or (name in self._AUTO and value == "auto"):
                 continue
             check_scalar(value, name, kind, min_val=lo, max_val=hi, include_boundaries=bounds)
         for name, options in self._OPTIONS.items():

@@ -9,7 +9,14 @@ from ..layers import ClusterCentres, squared_distances
 from ..training import apply_step, compile_pass, mean, mse
 from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
 
-__all__ = ["DCN", "update_centres"]
+__all__ = ["DCN", "update_centres", "AUTO_LAMDA_RATIO"]
+
+# lamda='auto': the weight that makes the k-means term start at this many times
+# the reconstruction error. With lamda=1 that ratio depends on the network's
+# embedding scale: on digits it was 57-69 for the dense autoencoder and 394-604
+# for the conv one (whose embedding has ~12x the variance), and the conv
+# network's clustering lowered ACC; ratios near 5 served both (bench/README.md).
+AUTO_LAMDA_RATIO = 5.0
 
 
 def update_centres(centres, counts, z, assign, totals=None):
@@ -56,6 +63,24 @@ class DCN(DeepClusterer):
 
     _SCALARS = {**DeepClusterer._SCALARS, "lamda": (Real, 0, None, "neither", False),
                 "init_count": (Real, 1, None, "left", False)}
+    _AUTO = ("lamda",)
+
+    def _initialise(self, x, y, warm):
+        super()._initialise(x, y, warm)
+        lamda = self.lamda
+        if lamda == "auto":       # k-means term = AUTO_LAMDA_RATIO x reconstruction, at the start
+            if not hasattr(self, "_rec_fn"):
+                self._rec_fn = compile_pass(lambda xb: tf.reduce_mean(tf.square(
+                    tf.cast(self.autoencoder_(xb, training=False), xb.dtype) - xb),
+                    axis=list(range(1, len(xb.shape)))))
+            rec = float(np.mean(self._batched(self._rec_fn, x)))
+            z = self._embed(x)
+            near = self._centres()[self._S.numpy()]
+            clu = float(np.mean(np.sum(np.square(z - near), axis=1)))
+            # never above the paper's 1: an undertrained autoencoder (large error,
+            # tiny embedding) would otherwise get a weight in the thousands
+            lamda = min(1.0, 2.0 * AUTO_LAMDA_RATIO * rec / clu) if clu > 0 else 1.0
+        self._run["lamda"] = float(lamda)
 
     def _build_cluster_model(self):
         self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres",
@@ -87,7 +112,8 @@ class DCN(DeepClusterer):
     def _make_train_step(self):
         enc, dec, opt, S = self.encoder_, self.decoder_, self.optimizer_, self._S
         centres, counts = self.centres_layer_.centres, self.centres_layer_.counts
-        half_lamda, aug = 0.5 * float(self.lamda), bool(self.augment)
+        self.lamda_ = float(self._run.get("lamda", self.lamda))   # older checkpoints: lamda
+        half_lamda, aug = 0.5 * self.lamda_, bool(self.augment)
         variables = self.autoencoder_.trainable_variables
 
         k = self.n_clusters
@@ -159,8 +185,12 @@ Parameters
 ----------
 n_clusters : int, default 10
     Number of clusters K.
-""" + ARCH_DOC + """lamda : float, default 1.0
-    Weight of the clustering term.
+""" + ARCH_DOC + """lamda : float or 'auto', default 1.0
+    Weight of the clustering term. 'auto' chooses it after the k-means
+    initialisation so that the clustering term starts at
+    ``AUTO_LAMDA_RATIO`` (5) times the reconstruction error, whatever the
+    scale of the network's embedding, but never above 1 (the small-data
+    default).
 init_count : float, default 100
     Starting count of every centre. The paper's rule with counts from 1
     lets the first few samples drag a centre far from its k-means
@@ -171,6 +201,8 @@ init_count : float, default 100
                           tol="0.0") + """
 Attributes
 ----------
-""" + ATTRIBUTES_DOC + """counts_ : ndarray of shape (n_clusters,)
+""" + ATTRIBUTES_DOC + """lamda_ : float
+    The weight of the clustering term used (``lamda``, or what 'auto' chose).
+counts_ : ndarray of shape (n_clusters,)
     How many samples each centre has absorbed (starting at ``init_count``).
 """
