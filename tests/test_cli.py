@@ -165,6 +165,8 @@ def test_flags_reach_the_estimator():
     paper = cli.resolve_params("DEC", "digits", p.parse_args(["--protocol", "paper"]), 0)
     model = make_method("DEC", "digits", **paper)     # as runs.train builds it
     assert not model._reconstructs() and model.optimizer == "sgd"
+    assert cli.resolve_params("ConvDCN", "mnist", p.parse_args(["--lamda", "auto"]), 0)["lamda"] == "auto"
+    assert cli.resolve_params("ConvDCN", "digits", p.parse_args(["--lamda", "0.5"]), 0)["lamda"] == 0.5
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
