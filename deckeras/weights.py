@@ -71,4 +71,4 @@ def load_weights(model, path, what="weights"):
     except Exception as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ValueError(f"{path}: these {what} do not fit the model being built "
-                         f"(another method, data set or architecture?): {msg}") from None
+                         f"(another method, data set, architecture or --protocol?): {msg}") from None
