@@ -72,8 +72,8 @@ def method_params(method, dataset=None, protocol="default"):
     ``protocol``: 'default' applies the small-data rules on data without a
     paper setting (digits, synthetic, your files); 'paper' keeps every method
     in its paper's form there too (DEC without its decoder and with SGD, -DA
-    methods augmenting their clustering phase). On the papers' data sets the
-    two are the same: the papers' settings.
+    methods augmenting their clustering phase, DCN with lamda 1). On the
+    papers' data sets the two are the same: the papers' settings.
 
     Returns a dict of keyword arguments for ``DEC`` or ``DCN``.
     """
