@@ -32,7 +32,6 @@ def main():
     a = ap.parse_args()
     from deckeras.console import import_tensorflow
     import_tensorflow()
-    from sklearn.cluster import KMeans
     from deckeras.datasets import load_dataset
     from deckeras.methods import make_method
     from deckeras.metrics import acc
@@ -46,11 +45,10 @@ def main():
         else:
             ae.pretrain(x)
             ae.autoencoder_.save_weights(w)
-        xs = np.asarray(ae._prepare(x, fitting=False, pretrained_ok=True)[0])
-        rec = float(np.mean((np.asarray(ae.autoencoder_.predict(xs, verbose=0)) - xs) ** 2))
+        ae.set_params(lamda=1.0, maxiter=0)      # the k-means start alone
+        ae.fit(x)
+        rec, clu = ae._start_terms(ae._prepare(x, fitting=False)[0])
         z = ae.transform(x)
-        km = KMeans(ae.n_clusters, n_init=20, random_state=seed).fit(z)
-        clu = float(np.mean(np.sum((z - km.cluster_centers_[km.labels_]) ** 2, axis=1)))
         print(json.dumps({"method": a.method, "seed": seed, "rec": round(rec, 6),
                           "kmeans_term": round(clu, 4), "ratio_at_lamda_1": round(0.5 * clu / rec, 1),
                           "embedding_variance": round(float(np.sum(z.var(0))), 3)}), flush=True)

@@ -128,25 +128,27 @@ def data_options(args):
     return {k: v for k, v in opts.items() if v is not None}
 
 
-def _n_clusters(s):
-    if s == "auto":
-        return s
-    try:
-        k = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {s!r}") from None
+def _or_auto(convert, what):
+    """An argparse type: 'auto', or ``convert(s)`` (``what`` names it in the error)."""
+    def parse(s):
+        if s == "auto":
+            return s
+        try:
+            return convert(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} or 'auto', got {s!r}") from None
+    return parse
+
+
+def _at_least_one(s):
+    k = int(s)
     if k < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {k}")
     return k
 
 
-def _lamda(s):
-    if s == "auto":
-        return s
-    try:
-        return float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {s!r}") from None
+_n_clusters = _or_auto(_at_least_one, "a whole number")
+_lamda = _or_auto(float, "a number")
 
 
 def _int_like(s):

@@ -69,18 +69,25 @@ class DCN(DeepClusterer):
         super()._initialise(x, y, warm)
         lamda = self.lamda
         if lamda == "auto":       # k-means term = AUTO_LAMDA_RATIO x reconstruction, at the start
-            if not hasattr(self, "_rec_fn"):
-                self._rec_fn = compile_pass(lambda xb: tf.reduce_mean(tf.square(
-                    tf.cast(self.autoencoder_(xb, training=False), xb.dtype) - xb),
-                    axis=list(range(1, len(xb.shape)))))
-            rec = float(np.mean(self._batched(self._rec_fn, x)))
-            z = self._embed(x)
-            near = self._centres()[self._S.numpy()]
-            clu = float(np.mean(np.sum(np.square(z - near), axis=1)))
+            rec, clu = self._start_terms(x)
             # never above the paper's 1: an undertrained autoencoder (large error,
             # tiny embedding) would otherwise get a weight in the thousands
             lamda = min(1.0, 2.0 * AUTO_LAMDA_RATIO * rec / clu) if clu > 0 else 1.0
         self._run["lamda"] = float(lamda)
+
+    def _start_terms(self, x):
+        """The two terms of the loss over ``x`` (prepared) as the model stands:
+        the reconstruction MSE and the mean squared distance to the nearest
+        centre (the assigned one right after the k-means start), in one pass."""
+        if not hasattr(self, "_terms_fn"):
+            def terms(xb):
+                dist, rec = self.model_(xb, training=False)
+                err = tf.square(tf.cast(rec, xb.dtype) - xb)
+                return tf.stack([tf.reduce_mean(tf.reshape(err, [tf.shape(xb)[0], -1]), axis=1),
+                                 tf.reduce_min(dist, axis=1)], axis=1)
+            self._terms_fn = compile_pass(terms)
+        rec, clu = self._batched(self._terms_fn, x).mean(axis=0)
+        return float(rec), float(clu)
 
     def _build_cluster_model(self):
         self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres",
