@@ -20,7 +20,7 @@ PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "
                "update_interval": "update_interval", "tol": "tol", "gamma": "gamma",
                "alpha": "alpha", "lamda": "lamda", "init_count": "init_count",
                "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
-               "pretrain_schedule": "pretrain_schedule",
+               "pretrain_schedule": "pretrain_schedule", "pretrain_noise": "pretrain_noise",
                "momentum": "momentum", "embedding_dim": "embedding_dim",
                "precision": "precision", "jit": "jit_compile", "scale": "scale",
                "tensorboard": "tensorboard_dir"}
@@ -43,6 +43,9 @@ def add_common_flags(p):
     p.add_argument("--pretrain-lr", type=float)
     p.add_argument("--pretrain-schedule", choices=PRETRAIN_SCHEDULES,
                    help="pretraining learning rate: constant (the papers') or cosine-decayed to 0")
+    p.add_argument("--pretrain-noise", type=float, metavar="P",
+                   help="denoising pretraining: zero each input value with probability P "
+                        "(default 0: clean inputs, as in DEC-keras and DEC-DA)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--maxiter", type=_int_like, help="maximum clustering iterations")
     p.add_argument("--update-interval", "-i", type=int, help="iterations between target updates")

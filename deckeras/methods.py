@@ -158,7 +158,8 @@ def pretrain_signature(params):
     precision = resolve_precision(params.get("precision") or "auto")   # 'auto' as it resolves here
     if precision != "float32":         # float32 and the other defaults keep earlier caches valid
         sig["precision"] = precision
-    for key, default in (("pretrain_schedule", "constant"), ("scale", "none")):
+    for key, default in (("pretrain_schedule", "constant"), ("scale", "none"),
+                         ("pretrain_noise", 0.0)):
         if params.get(key) not in (None, default):
             sig[key] = params[key]
     return sig

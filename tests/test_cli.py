@@ -103,6 +103,7 @@ def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsy
     (["--method", "DCN", "--dataset", "digits", "--lamda", "-1"], "lamda == -1.0, must be > 0"),
     (["--method", "DCN", "--dataset", "digits", "--init-count", "0"], "init_count == 0.0, must be >= 1"),
     (["--method", "FcDEC", "--dataset", "digits", "--lamda", "1"], "does not apply"),
+    (["--method", "FcDEC", "--dataset", "digits", "--pretrain-noise", "1"], "pretrain_noise == 1.0, must be < 1"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, msg, tmp_path, capsys):
     d = str(tmp_path / "out")
@@ -167,6 +168,8 @@ def test_flags_reach_the_estimator():
     assert not model._reconstructs() and model.optimizer == "sgd"
     assert cli.resolve_params("ConvDCN", "mnist", p.parse_args(["--lamda", "auto"]), 0)["lamda"] == "auto"
     assert cli.resolve_params("ConvDCN", "digits", p.parse_args(["--lamda", "0.5"]), 0)["lamda"] == 0.5
+    noisy = cli.resolve_params("FcDEC", "mnist", p.parse_args(["--pretrain-noise", "0.2"]), 0)
+    assert make_method("FcDEC", "mnist", **noisy).pretrain_noise == 0.2
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):

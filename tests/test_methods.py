@@ -26,6 +26,8 @@ def test_anything_that_changes_pretraining_changes_the_signature():
     assert _sig("FcDEC", "mnist", pretrain_epochs=3) != base
     assert _sig("FcDEC", "mnist", pretrain_schedule="cosine") != base
     assert "pretrain_schedule" not in base                      # a constant rate keeps caches valid
+    assert _sig("FcDEC", "mnist", pretrain_noise=0.2) != base
+    assert "pretrain_noise" not in base                         # clean inputs keep caches valid
     f32 = _sig("FcDEC", "mnist", precision="float32")
     assert _sig("FcDEC", "mnist", precision="mixed_bfloat16") != f32
     assert "precision" not in f32                               # float32 caches stay valid

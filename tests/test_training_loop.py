@@ -172,6 +172,38 @@ def test_cosine_pretraining_runs_its_schedule_over_the_epochs(small_digits, monk
         make_method("FcDEC", "digits", pretrain_schedule="linear").fit(x)
 
 
+def test_denoising_pretraining_restores_clean_inputs_from_masked_ones(small_digits):
+    """pretrain_noise: the input is masked, the target stays clean. With
+    almost every value zeroed the network sees (almost) nothing, so the
+    best it can do is to output the mean image, and its loss tends to the
+    data's variance; a masked target would teach it to output zeros."""
+    x, _ = small_digits
+    x = x.astype(np.float32)
+    kw = dict(pretrain_epochs=40, pretrain_optimizer="adam", batch_size=64, random_state=0,
+              precision="float32")
+    noisy = make_method("FcDEC", "digits", pretrain_noise=0.999, **kw).pretrain(x)
+    blank = noisy.autoencoder_.predict(np.zeros_like(x[:1]), verbose=0)[0]
+    mean = x.mean(axis=0)
+    assert np.abs(blank - mean).mean() < 0.25 * np.abs(mean).mean()   # the mean, not zeros
+    variance = x.var(axis=0).mean()
+    assert abs(noisy.pretrain_history_[-1]["loss"] - variance) < 0.2 * variance
+    clean = make_method("FcDEC", "digits", **kw).pretrain(x)
+    assert clean.pretrain_history_[-1]["loss"] < 0.5 * variance
+    again = make_method("FcDEC", "digits", pretrain_noise=0.999, **kw).pretrain(x)
+    assert [r["loss"] for r in again.pretrain_history_] == \
+        [r["loss"] for r in noisy.pretrain_history_]                   # seeded
+
+
+def test_corruption_zeroes_the_given_fraction():
+    import tensorflow as tf
+    m = make_method("FcDEC", "digits", pretrain_noise=0.3, random_state=0)
+    m._build((10, 64))
+    m._make_pretrain_state(10, 1)
+    out = m._corrupt(tf.ones((200, 64))).numpy()
+    assert set(np.unique(out)) == {0.0, 1.0}
+    assert abs((out == 0).mean() - 0.3) < 0.02
+
+
 def test_many_models_do_not_warn_about_retracing(caplog):
     """A multi-trial run builds one model per trial, each compiling its pass
     from the same source line: TensorFlow must not call that retracing."""

@@ -81,6 +81,11 @@ pretrain_lr : float, optional
 pretrain_schedule : {{'constant', 'cosine'}}, default 'constant'
     'cosine' decays the pretraining learning rate to 0 over the
     pretraining epochs (not in the papers; bench/README.md compares them).
+pretrain_noise : float, default 0.0
+    Denoising pretraining: each input value is zeroed with this
+    probability and the autoencoder learns to restore the uncorrupted
+    input (DEC's original pretraining used 0.2). 0 trains on clean inputs,
+    as DEC-keras and DEC-DA do.
 optimizer : {{'sgd', 'adam'}}, default {optimizer}
     Clustering-phase optimiser.
 lr : float, default {lr}
@@ -279,6 +284,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         "kmeans_n_init": (Integral, 1, None, "left", False),
         "rotation": (Real, 0, 180, "both", False),
         "shift": (Real, 0, 1, "both", False),
+        "pretrain_noise": (Real, 0, 1, "left", False),
     }
     _AUTO = ()       # the numbers above that may also be the string 'auto'
     _OPTIONS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
@@ -366,7 +372,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             return flat
         return (flat * self.input_scale_ + self.input_offset_).astype(np.float32, copy=False)
 
-    def _compile_step(self, fn, augment=False, after=None):
+    def _compile_step(self, fn, augment=False, after=None, corrupt=None):
         """Compile a train step ``fn(idx, x_clean, x_seen, weight) -> loss`` into
         ``run(idx, bounds, xs)``.
 
@@ -400,6 +406,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         the size of the global batch and the strategy sums them: the same
         all-reduce that sums gradients, which works across workers (a gather
         of unequal shares does not).
+
+        With ``corrupt`` (pretraining), ``fn`` gets ``x_seen`` in the place
+        of ``x_clean``, as the target, and ``corrupt(x_seen)`` as its input:
+        like augmentation, the corruption runs outside the XLA-compiled part.
         """
         strategy = self.strategy_
         k = strategy.num_replicas_in_sync
@@ -422,7 +432,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                             a)
 
                 def replica_step(r_idx, xc, weight, start):
-                    result = inner(r_idx, xc, self._augment(xc) if augment else xc, weight)
+                    seen = self._augment(xc) if augment else xc
+                    if corrupt is not None:
+                        xc, seen = seen, corrupt(seen)
+                    result = inner(r_idx, xc, seen, weight)
                     if after is None:
                         return result
                     loss, samples, sums = result
@@ -582,6 +595,13 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
     def _augment(self, xb):
         return augment_batch(xb, self.image_shape_, self.rotation, self.shift, rng=self._aug_rng)
 
+    def _corrupt(self, xb):
+        """Masking noise of denoising pretraining: each input value zeroed
+        with probability ``pretrain_noise`` (drawn from the augmentation's
+        seeded, checkpointed generator)."""
+        keep = self._aug_rng.uniform(tf.shape(xb)) >= self.pretrain_noise
+        return xb * tf.cast(keep, xb.dtype)
+
     def _say(self, msg, level=1):
         if self.verbose >= level:
             print(msg, file=sys.stdout, flush=True)
@@ -717,12 +737,13 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         sizes = np.minimum(b, n - np.arange(0, n, b)) / n
         ae, opt = self.autoencoder_, self._opt_pre
 
-        def step(idx, _clean, xb, weight):
+        def step(idx, target, xb, weight):   # target: x or aug(x); xb: it, masked by pretrain_noise
             with tf.GradientTape() as tape:
-                loss = weight * mse(ae(xb, training=True), xb)
+                loss = weight * mse(ae(xb, training=True), target)
             apply_step(opt, loss, ae.trainable_variables, tape)
             return loss
-        step = self._compile_step(step, augment=self._aug_pretrain())
+        step = self._compile_step(step, augment=self._aug_pretrain(),
+                                  corrupt=self._corrupt if self.pretrain_noise > 0 else tf.identity)
 
         hist = run.setdefault("pretrain_history", [])
         part = run.setdefault("epoch_losses", [])

@@ -53,7 +53,7 @@ class DCN(DeepClusterer):
                  embedding_dim=10, init=None, lamda=1.0, init_count=100.0,
                  augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
-                 pretrain_schedule="constant",
+                 pretrain_schedule="constant", pretrain_noise=0.0,
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="auto",

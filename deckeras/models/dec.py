@@ -27,7 +27,7 @@ class DEC(DeepClusterer):
                  embedding_dim=10, init=None, alpha=1.0, gamma=0.0, keep_decoder=None,
                  augment=False, aug_pretrain=None, rotation=10.0, shift=0.1,
                  pretrain_epochs=200, pretrain_optimizer="sgd", pretrain_lr=None,
-                 pretrain_schedule="constant",
+                 pretrain_schedule="constant", pretrain_noise=0.0,
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
                  verbose=0, save_dir=None, jit_compile=False, precision="auto",
