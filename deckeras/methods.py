@@ -57,6 +57,13 @@ SMALL_DATA_DEC = {"gamma": 0.1, "keep_decoder": None, "optimizer": "adam", "lr":
 SYNTHETIC = {"embedding_dim": 2, "pretrain_epochs": 50, "pretrain_optimizer": "adam"}
 SYNTHETIC_DCN = {"lr": 5e-4, "maxiter": 2000,     # 51 epochs of 40 mini-batches
                  "lamda": 1.0}                    # as measured (DCN's paper: a large weight)
+# CPU-sized schedules on a paper data set, each the default under --protocol
+# default only where its mean over 3 seeds met the paper protocol's published
+# mean (bench/README.md, "FcDEC on MNIST in 15 minutes"). FcDEC on MNIST: 120
+# epochs of denoising pretraining (masking noise 0.2) instead of 500 clean ones;
+# 3 seeds: ACC 0.960 / 0.938 / 0.959, mean 0.952 (published 0.912), 15-16
+# minutes a run on 2 AVX-512 cores. --protocol paper keeps the paper's 500.
+FASTER = {("FcDEC", "mnist"): {"pretrain_epochs": 120, "pretrain_noise": 0.2}}
 
 
 def method_family(method):
@@ -70,10 +77,11 @@ def method_params(method, dataset=None, protocol="default"):
     """The estimator parameters of ``method`` on ``dataset`` (a name or path).
 
     ``protocol``: 'default' applies the small-data rules on data without a
-    paper setting (digits, synthetic, your files); 'paper' keeps every method
-    in its paper's form there too (DEC without its decoder and with SGD, -DA
-    methods augmenting their clustering phase, DCN with lamda 1). On the
-    papers' data sets the two are the same: the papers' settings.
+    paper setting (digits, synthetic, your files) and the measured CPU-sized
+    schedules of ``FASTER`` (FcDEC on MNIST); 'paper' keeps every method in
+    its paper's form everywhere (DEC without its decoder and with SGD, -DA
+    methods augmenting their clustering phase, DCN with lamda 1, the papers'
+    pretraining). Elsewhere on the papers' data sets the two are the same.
 
     Returns a dict of keyword arguments for ``DEC`` or ``DCN``.
     """
@@ -122,6 +130,8 @@ def method_params(method, dataset=None, protocol="default"):
             p["maxiter"] = SMALL_DATA_DCN_MAXITER
         if protocol == "default":
             _small_data_rules(p, family, aug)
+    if protocol == "default":
+        p.update(FASTER.get((method, dataset), {}))
     if dataset in DATASET_NAMES:
         p["scale"] = "none"                   # already scaled as in the papers
     if dataset == "synthetic":

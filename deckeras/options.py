@@ -10,8 +10,9 @@ every other module can import it without reaching up."""
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 PRETRAIN_SCHEDULES = ("constant", "cosine")   # --pretrain-schedule
 # Method settings (--protocol): 'default' is the papers' settings on their data
-# sets and the small-data rules elsewhere; 'paper' drops those rules, so every
-# method runs in its paper's form on any data (methods.method_params).
+# sets (with the measured faster schedules of methods.FASTER) and the small-data
+# rules elsewhere; 'paper' drops both, so every method runs in its paper's form
+# on any data (methods.method_params).
 PROTOCOLS = ("default", "paper")
 OPTIMIZERS = ("sgd", "adam")
 # Input scaling (--scale): per feature to [0, 1], to mean 0 / std 1, or none.

@@ -168,8 +168,13 @@ def test_flags_reach_the_estimator():
     assert not model._reconstructs() and model.optimizer == "sgd"
     assert cli.resolve_params("ConvDCN", "mnist", p.parse_args(["--lamda", "auto"]), 0)["lamda"] == "auto"
     assert cli.resolve_params("ConvDCN", "digits", p.parse_args(["--lamda", "0.5"]), 0)["lamda"] == 0.5
-    noisy = cli.resolve_params("FcDEC", "mnist", p.parse_args(["--pretrain-noise", "0.2"]), 0)
-    assert make_method("FcDEC", "mnist", **noisy).pretrain_noise == 0.2
+    noisy = cli.resolve_params("FcDEC", "digits", p.parse_args(["--pretrain-noise", "0.3"]), 0)
+    assert make_method("FcDEC", "digits", **noisy).pretrain_noise == 0.3
+    # FcDEC on MNIST: the faster schedule by default, the paper's under --protocol paper
+    fast = cli.resolve_params("FcDEC", "mnist", p.parse_args([]), 0)
+    slow = cli.resolve_params("FcDEC", "mnist", p.parse_args(["--protocol", "paper"]), 0)
+    assert (fast["pretrain_epochs"], fast["pretrain_noise"], slow["pretrain_epochs"]) == (120, 0.2, 500)
+    assert make_method("FcDEC", "mnist", **slow).pretrain_noise == 0.0
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
