@@ -42,7 +42,7 @@ def main():
     idx = np.random.default_rng(a.seed).permutation(len(x))[: a.n]
     x, y = x[idx].reshape(len(idx), -1), y[idx]
 
-    m = make_method("FcDEC", "mnist", random_state=a.seed, verbose=0)
+    m = make_method("FcDEC", "mnist", protocol="paper", random_state=a.seed, verbose=0)   # clean inputs, as fit
     m.pretrain(x, epochs=0)                               # builds the networks
     start = m.autoencoder_.get_weights()
     t = time.perf_counter()

@@ -11,7 +11,7 @@ TRIALS=${1:-3}
 OUT=bench/results/mnist_prec
 for n in $(seq 1 "$TRIALS"); do
   for p in float32 mixed_bfloat16; do
-    $PY run_exp.py --trials "$n" --methods FcDEC --datasets mnist --precision "$p" \
+    $PY run_exp.py --trials "$n" --methods FcDEC --datasets mnist --protocol paper --precision "$p" \
       --pretrain-epochs 30 -d "$OUT/FcDEC_$p"
     $PY run_exp.py --trials "$n" --methods ConvDEC-DA --datasets mnist --precision "$p" \
       --pretrain-epochs 15 --maxiter 3000 -d "$OUT/ConvDEC-DA_$p"

@@ -32,7 +32,7 @@ def measure(distribute, n, steps):
     from throughput import built_method, cluster_step_s, pretrain_s_per_70k
     from deckeras.methods import make_method
     x = np.random.default_rng(0).random((n, 784), dtype=np.float32)
-    pre = pretrain_s_per_70k(make_method("FcDEC", "mnist", random_state=0, verbose=0,
+    pre = pretrain_s_per_70k(make_method("FcDEC", "mnist", protocol="paper", random_state=0, verbose=0,
                                          distribute=distribute), x)
     m = built_method("FcDEC", distribute=distribute)
     step = cluster_step_s(m, x, steps)
