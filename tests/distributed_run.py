@@ -43,15 +43,15 @@ def main():
 
         real = base.DeepClusterer._compile_step
 
-        def first_replica_only(self, fn, augment=False, after=None):
+        def first_replica_only(self, fn, augment=False, after=None, **kw):
             if after is None:
-                return real(self, fn, augment)
+                return real(self, fn, augment, **kw)
 
             def replica0(loss, samples, sums):  # each replica's sums scaled to look like
                 ctx = tf.distribute.get_replica_context()   # replica 0's alone
                 first = tf.cast(ctx.replica_id_in_sync_group == 0, tf.float32)
                 return loss, samples, {key: v * first * 2 for key, v in sums.items()}
-            return real(self, lambda *a: replica0(*fn(*a)), augment, after)
+            return real(self, lambda *a: replica0(*fn(*a)), augment, after, **kw)
         base.DeepClusterer._compile_step = first_replica_only
     x, _ = load_dataset("digits")
     x = x[:600]
