@@ -217,3 +217,29 @@ def test_many_models_do_not_warn_about_retracing(caplog):
             fn = compile_pass(lambda xb: xb * w)
             fn(x), fn(x[:1])
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+def test_full_pass_gives_each_sample_the_same_arithmetic_wherever_it_sits():
+    """Full-data passes run in calls of one size, a multiple of ROW_BLOCK,
+    so a CPU kernel's short last block of rows never holds a real sample:
+    on an AVX2-only CPU the last 2 rows of a 20-row matmul differed in the
+    last bit, and scikit-learn's sample-order check failed on DEC."""
+    import tensorflow as tf
+    from deckeras.training import PREDICT_BATCH, ROW_BLOCK, compile_pass, full_pass
+    shapes = []
+
+    def spy(xb):
+        shapes.append(int(xb.shape[0]))
+        return xb[:, :2] * 2
+    for n in (1, 20, 48, 49, PREDICT_BATCH + 5):
+        shapes.clear()
+        x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+        np.testing.assert_array_equal(full_pass(spy, x), x[:, :2] * 2)
+        assert len(set(shapes)) == 1 and shapes[0] % ROW_BLOCK == 0, (n, shapes)
+    rng = np.random.default_rng(0)
+    w = tf.constant(rng.standard_normal((64, 8)), tf.float32)
+    fn = compile_pass(lambda xb: tf.matmul(xb, w))
+    for n in (8, 20, 32, 2 * PREDICT_BATCH + 20):
+        x = rng.standard_normal((n, 64)).astype(np.float32)
+        p = rng.permutation(n)
+        np.testing.assert_array_equal(full_pass(fn, x)[p], full_pass(fn, x[p]))

@@ -38,11 +38,10 @@ from ..validation import as_images, labels_for_logging
 from ..distribute import DISTRIBUTE, strategy_for
 from ..host import bfloat16_is_native, resolve_precision
 from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
-from ..training import BatchOrder, apply_step, call_args, compile_pass, make_optimizer, mse  # noqa: F401
+from ..training import BatchOrder, apply_step, call_args, compile_pass, full_pass, make_optimizer, mse  # noqa: F401
 from ..weights import load_weights, read_arrays, save_weights
 
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
-PREDICT_BATCH = 2048          # rows per full-data pass call: as fast as 4096 here, half the memory
 # Mini-batches per compiled call: enough to hide the cost of a call (~8 ms
 # here), few enough that a signal (seen between calls) stays prompt and that the
 # samples handed to TensorFlow per call stay under CALL_BYTES.
@@ -962,9 +961,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
 
     # ------------------------------------------------------------ inference
     def _batched(self, fn, x):
-        """``fn`` over ``x`` (NumPy) in batches of PREDICT_BATCH, outputs concatenated."""
-        outs = [np.asarray(fn(x[i:i + PREDICT_BATCH])) for i in range(0, len(x), PREDICT_BATCH)]
-        return np.concatenate(outs)
+        """``fn`` over ``x`` (NumPy), every sample with the same arithmetic (``full_pass``)."""
+        return full_pass(fn, x)
 
     def _embed(self, x):
         if not hasattr(self, "_embed_fn"):
