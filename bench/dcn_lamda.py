@@ -47,7 +47,7 @@ def main():
             ae.autoencoder_.save_weights(w)
         ae.set_params(lamda=1.0, maxiter=0)      # the k-means start alone
         ae.fit(x)
-        rec, clu = ae._start_terms(ae._prepare(x, fitting=False)[0])
+        rec, clu = ae._start_terms(ae._nets, ae._prepare(x))
         z = ae.transform(x)
         print(json.dumps({"method": a.method, "seed": seed, "rec": round(rec, 6),
                           "kmeans_term": round(clu, 4), "ratio_at_lamda_1": round(0.5 * clu / rec, 1),

@@ -48,24 +48,24 @@ def run(variant, seed, epochs, every, x, y):
 
     model = make_method("FcDEC", "mnist", protocol="paper", random_state=seed, pretrain_epochs=epochs,
                         **variant_params(variant))
-    scalars, spent = model._scalars, [0.0]
+    from deckeras.callbacks import Callback
+    spent = [0.0]
 
-    def evaluate(group, epoch, values):     # called by the loop after every epoch
-        scalars(group, epoch, values)
-        if epoch % every and epoch != epochs:
-            return
-        t0 = time.perf_counter()
-        z = model.encoder_.predict(x, batch_size=2048, verbose=0).astype(np.float64)
-        lab = KMeans(10, n_init=20, random_state=seed).fit_predict(z)
-        row = model._run["pretrain_history"][-1]
-        print(json.dumps({"variant": variant, "seed": seed, "epoch": epoch,
-                          "loss": round(values["loss"], 6),
-                          "train_s": round(row["time_s"] - spent[0], 1),
-                          "acc": round(acc(y, lab), 4), "nmi": round(nmi(y, lab), 4),
-                          "precision": model.precision_}), flush=True)
-        spent[0] += time.perf_counter() - t0
-    model._scalars = evaluate
-    model.pretrain(x)
+    class Evaluate(Callback):       # after every pretraining epoch
+        def on_epoch_end(self, index, logs=None):
+            epoch = index + 1
+            if epoch % every and epoch != epochs:
+                return
+            t0 = time.perf_counter()
+            z = self.trainer.nets.encoder.predict(x, batch_size=2048, verbose=0).astype(np.float64)
+            lab = KMeans(10, n_init=20, random_state=seed).fit_predict(z)
+            print(json.dumps({"variant": variant, "seed": seed, "epoch": epoch,
+                              "loss": round(logs["loss"], 6),
+                              "train_s": round(logs["time_s"] - spent[0], 1),
+                              "acc": round(acc(y, lab), 4), "nmi": round(nmi(y, lab), 4),
+                              "precision": self.trainer.nets.precision}), flush=True)
+            spent[0] += time.perf_counter() - t0
+    model.pretrain(x, callbacks=[Evaluate()])
 
 
 def main():

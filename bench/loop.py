@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from deckeras.methods import make_method  # noqa: E402
-from deckeras.models import base  # noqa: E402
+from deckeras import trainer  # noqa: E402
 
 
 def main():
@@ -32,19 +32,19 @@ def main():
     shape = (28, 28, 1) if "Conv" in a.method else (784,)
     m = make_method(a.method, "mnist", pretrain_epochs=1, random_state=0, precision=a.precision)
     x = np.random.default_rng(0).random((a.steps * m.batch_size,) + shape, dtype=np.float32)
-    default = base.STEPS_PER_CALL
+    default = trainer.STEPS_PER_CALL
     m.pretrain(x[:4 * m.batch_size])               # build and trace
     best = {}
     for _ in range(a.reps):
         for per_call in (1, default):
-            base.STEPS_PER_CALL = per_call
+            trainer.STEPS_PER_CALL = per_call
             t = time.perf_counter()
             m.pretrain(x)
             s = (time.perf_counter() - t) / len(x) * 70000
             best[per_call] = min(best.get(per_call, s), s)
-    base.STEPS_PER_CALL = default
+    trainer.STEPS_PER_CALL = default
     print(f"{a.method}[{a.precision}] steps_per_call=1: {best[1]:.2f} s per 70k epoch")
-    print(f"{a.method}[{a.precision}] steps_per_call={default} (cap {m._steps_per_call(x)}): "
+    print(f"{a.method}[{a.precision}] steps_per_call={default} (cap {trainer.CALL_BYTES // (m.batch_size * x[:1].nbytes)}): "
           f"{best[default]:.2f} s per 70k epoch")
     print(f"ratio in-graph / per-step: {best[default] / best[1]:.3f}")
 

@@ -27,7 +27,8 @@ import tensorflow as tf  # noqa: E402
 from deckeras.augment import augment  # noqa: E402
 from deckeras.methods import make_method  # noqa: E402
 from deckeras import host  # noqa: E402
-from deckeras.models import base  # noqa: E402
+from deckeras.trainer import Trainer  # noqa: E402
+from deckeras.training import call_args  # noqa: E402
 
 
 def matmul_seconds(m, k, n, ta=False, tb=False, reps=20, rounds=3):
@@ -107,14 +108,18 @@ def cluster_step_s(m, xs, steps, reps=1):
     """Seconds per clustering step of ``m`` on ``xs``, in graph calls as fit()
     runs them and timed with each call's gather of samples; best of ``reps``."""
     n = len(xs)
-    m._make_train_state(n)     # optimizer for the current networks, per-sample state for xs
-    run = m._make_train_step()
-    per_call = min(steps, m._steps_per_call(xs))
+    t = Trainer(m, m._nets, xs)  # optimizer for the current networks, per-sample state for xs
+    t.make_pretrain_state(0)
+    t.make_train_state()
+    t.state.lamda = getattr(m, "lamda_", None)
+    fn, options = m._train_step(m._nets, t.optimizer, t.cluster_vars, t.state)
+    run = t.compile(fn, **options)
+    per_call = min(steps, t.per_call)
     rng = np.random.default_rng(0)
     batches = [rng.choice(n, m.batch_size, replace=False).astype(np.int32)
                for _ in range(per_call)]
     calls = max(1, steps // per_call)
-    return min(timed(lambda: run(*base._call_args(batches, xs)), calls)
+    return min(timed(lambda: run(*call_args(batches, xs)), calls)
                for _ in range(reps)) / per_call
 
 

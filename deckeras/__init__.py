@@ -3,8 +3,6 @@
 Importing the package is cheap and has no side effects: the TensorFlow-based
 parts (``DEC``, ``DCN``, ``ClusteringLayer``, ...) load on first use.
 """
-import sys
-
 __version__ = "0.1.0"
 
 from . import metrics
@@ -26,50 +24,20 @@ _LAZY["estimate_n_clusters"] = ("deckeras.selection", "estimate_n_clusters")
 __all__.append("estimate_n_clusters")
 
 
-def _import_serialisable():
-    """The modules whose Keras classes saved models name (``deckeras>...``)."""
+def load_exported(path):
+    """Load a model that ``deckeras export --format keras`` (or
+    ``inference_model().save``) wrote: ``keras.saving.load_model`` once
+    deckeras's layers are registered with Keras. (Importing
+    ``deckeras.layers`` first and calling ``keras.saving.load_model`` does
+    the same.)"""
     import importlib
-    for module in ("deckeras.layers", "deckeras.autoencoders"):
+    for module in ("deckeras.layers", "deckeras.autoencoders"):   # the classes files name
         importlib.import_module(module)
+    import keras
+    return keras.saving.load_model(path)
 
 
-def _register_layers_with_keras():
-    """Make ``keras.saving.load_model`` find deckeras's layers in ``.keras``
-    files after a plain ``import deckeras``: Keras knows a custom layer once
-    its module has run, so ``deckeras.layers`` is imported with Keras (now,
-    when Keras is already imported, or right after Keras's own import),
-    without making ``import deckeras`` itself load TensorFlow."""
-    import importlib
-    if "keras" in sys.modules:
-        _import_serialisable()
-        return
-    import importlib.abc
-    import importlib.util
-
-    class AfterKeras(importlib.abc.MetaPathFinder):
-        busy = False          # find_spec below asks the other finders
-
-        def find_spec(self, name, path=None, target=None):
-            if name != "keras" or self.busy:
-                return None
-            self.busy = True
-            try:
-                spec = importlib.util.find_spec("keras")
-            finally:
-                self.busy = False
-            if spec is None or spec.loader is None:
-                return spec
-            run = spec.loader.exec_module
-
-            def run_then_register(module):     # only an import runs it, not a look-up
-                run(module)
-                if self in sys.meta_path:
-                    sys.meta_path.remove(self)
-                _import_serialisable()
-            spec.loader.exec_module = run_then_register
-            return spec
-
-    sys.meta_path.insert(0, AfterKeras())
+__all__.append("load_exported")
 
 
 def __getattr__(name):
@@ -81,5 +49,3 @@ def __getattr__(name):
         return value
     raise AttributeError(f"module 'deckeras' has no attribute {name!r}")
 
-
-_register_layers_with_keras()

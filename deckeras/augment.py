@@ -69,3 +69,10 @@ def augment(x, image_shape, rotation=10.0, shift=0.1, seed=None, rng=None):
         imgs = tf.reshape(x, (-1,) + tuple(image_shape))
         return tf.reshape(random_affine(imgs, rotation, shift, seed, rng), tf.shape(x))
     return random_affine(x, rotation, shift, seed, rng)
+
+
+def mask(x, rate, rng):
+    """Masking noise (denoising pretraining): each value of ``x`` zeroed with
+    probability ``rate``, drawn from the ``tf.random.Generator`` ``rng``."""
+    keep = rng.uniform(tf.shape(x)) >= rate
+    return x * tf.cast(keep, x.dtype)

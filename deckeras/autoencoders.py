@@ -7,7 +7,6 @@ and ``conv_autoencoder(input_shape)`` DEC-DA's convolutional one; both return
 import random
 
 import keras
-import tensorflow as tf
 
 __all__ = ["dense_autoencoder", "conv_autoencoder", "build_autoencoder", "Dense",
            "DEC_INIT"]
@@ -19,20 +18,10 @@ DEC_INIT = {"class_name": "VarianceScaling",
 
 @keras.saving.register_keras_serializable(package="deckeras")
 class Dense(keras.layers.Dense):
-    """``keras.layers.Dense`` whose bias is added with ``tf.nn.bias_add``.
-
-    TensorFlow's CPU backend fuses MatMul + BiasAdd (+ Relu) into one
-    kernel; the generic add that Keras 3 emits is not fused. Same weights,
-    same config, so files load into either class.
-    """
-
-    def call(self, inputs, training=None):
-        if self.lora_enabled or self.quantization_mode or inputs.shape.rank != 2:
-            return super().call(inputs, training=training)
-        y = tf.matmul(inputs, tf.cast(self.kernel, inputs.dtype))
-        if self.use_bias:
-            y = tf.nn.bias_add(y, tf.cast(self.bias, y.dtype))
-        return self.activation(y) if self.activation is not None else y
+    """``keras.layers.Dense`` under the name ``deckeras>Dense``, which models
+    exported by deckeras 0.1 name; the networks are built from Keras's own
+    ``Dense`` (since Keras 3.7 it adds its bias with ``BiasAdd``, which
+    TensorFlow fuses with the matmul, keras-team/keras#20386)."""
 
 
 # The embedding layer computes in float32 under any mixed-precision policy:
@@ -95,11 +84,11 @@ def dense_autoencoder(dims, act="relu", init=None, name="ae", dtype=None, seed=N
         raise ValueError(f"dims must hold >= 2 positive sizes, got {dims}")
     n = len(dims) - 1
     ini = Initializers(seed)
-    enc_layers = [Dense(d, activation=act if i < n - 1 else None,
+    enc_layers = [keras.layers.Dense(d, activation=act if i < n - 1 else None,
                         kernel_initializer=ini(init), name=f"encoder_{i}",
                         dtype=EMBED_DTYPE if i == n - 1 else dtype)
                   for i, d in enumerate(dims[1:])]
-    dec_layers = [Dense(d, activation=act if i < n - 1 else None,
+    dec_layers = [keras.layers.Dense(d, activation=act if i < n - 1 else None,
                         kernel_initializer=ini(init), name=f"decoder_{n - 1 - i}", dtype=dtype)
                   for i, d in enumerate(dims[-2::-1])]
     return _assemble((dims[0],), (dims[-1],), enc_layers, dec_layers, name)
@@ -133,10 +122,10 @@ def conv_autoencoder(input_shape, filters=(32, 64, 128), embedding_dim=10, init=
         L.Conv2D(f3, 3, strides=2, padding=pad3, activation="relu", kernel_initializer=ki(),
                  name="conv3", dtype=dtype),
         L.Flatten(name="flatten", dtype=dtype),
-        Dense(embedding_dim, kernel_initializer=ki(), name="embedding", dtype=EMBED_DTYPE),
+        keras.layers.Dense(embedding_dim, kernel_initializer=ki(), name="embedding", dtype=EMBED_DTYPE),
     ]
     dec_layers = [
-        Dense(f3 * hs * ws, activation="relu", kernel_initializer=ki(), name="dense", dtype=dtype),
+        keras.layers.Dense(f3 * hs * ws, activation="relu", kernel_initializer=ki(), name="dense", dtype=dtype),
         L.Reshape((hs, ws, f3), name="reshape", dtype=dtype),
         L.Conv2DTranspose(f2, 3, strides=2, padding=pad3, activation="relu",
                           kernel_initializer=ki(), name="deconv3", dtype=dtype),

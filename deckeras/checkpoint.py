@@ -10,15 +10,20 @@ state, the logs so far and the settings the run was started with).
 TensorFlow writes the data files first and the ``checkpoint`` index last, so a
 kill while saving leaves the previous checkpoint in force.
 """
+import hashlib
 import json
 import os
 import shutil
 
+import numpy as np
 import tensorflow as tf
 
-__all__ = ["FOLDER", "RunState", "Checkpointer", "SettingsMismatch", "peek", "remove"]
+from .runfolder import CHECKPOINTS
+from .runstate import RunState
 
-FOLDER = "checkpoints"
+__all__ = ["FOLDER", "Checkpointer", "SettingsMismatch", "peek", "remove", "run_signature"]
+
+FOLDER = CHECKPOINTS
 _STATE_KEY = "run/.ATTRIBUTES/py_state"
 
 
@@ -26,8 +31,8 @@ class SettingsMismatch(ValueError):
     """The checkpoint in a folder belongs to another run."""
 
 
-class RunState(tf.train.experimental.PythonState):
-    """The Python side of a run (a JSON-able dict), saved inside the checkpoint."""
+class _Record(tf.train.experimental.PythonState):
+    """The run state as JSON, saved inside the checkpoint."""
 
     def __init__(self, state=None):
         self.state = state if state is not None else {}
@@ -37,6 +42,19 @@ class RunState(tf.train.experimental.PythonState):
 
     def deserialize(self, string_value):
         self.state = json.loads(string_value)
+
+
+def run_signature(estimator, x):
+    """What a checkpoint must share with a run of ``estimator`` on ``x``
+    (prepared): the estimator, its settings (all but those that do not change
+    the computation: verbose, save_dir, warm_start, distribute,
+    tensorboard_dir) and the data's shape and hash."""
+    params = {k: v for k, v in estimator.get_params().items()
+              if k not in ("verbose", "save_dir", "warm_start", "distribute", "tensorboard_dir")}
+    digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
+    return {"estimator": type(estimator).__name__,
+            "params": json.loads(json.dumps(params, default=str)),
+            "data": {"shape": list(x.shape), "sha1": digest}}
 
 
 def _folder(save_dir):
@@ -85,7 +103,7 @@ class Checkpointer:
         self.folder = _folder(save_dir)
         self.signature = signature
         self.max_to_keep = max_to_keep
-        self.run = RunState()
+        self.run = _Record()
         self._managers = {}
 
     def _manager(self, objects):
@@ -97,8 +115,8 @@ class Checkpointer:
         return self._managers[key]
 
     def check(self):
-        """The latest checkpoint's state, or None; ``SettingsMismatch`` when it was
-        written by a run with other settings or data."""
+        """The latest checkpoint's ``RunState``, or None; ``SettingsMismatch`` when
+        it was written by a run with other settings or data."""
         state = peek(os.path.dirname(self.folder))
         if state is None:
             return None
@@ -108,7 +126,7 @@ class Checkpointer:
                 f"{self.folder} holds a checkpoint of another run "
                 f"({describe_mismatch(saved, self.signature)}): rerun with --restart "
                 "(Python: deckeras.checkpoint.remove(save_dir)) to start over, or use another save dir")
-        return state
+        return RunState.from_dict(state)
 
     def restore(self, objects_of):
         """Restore the latest checkpoint into ``objects_of(phase)`` (the objects
@@ -116,12 +134,12 @@ class Checkpointer:
         state = self.check()
         if state is None:
             return None
-        manager = self._manager(objects_of(state["phase"]))
+        manager = self._manager(objects_of(state.phase))
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        return self.run.state
+        return RunState.from_dict(self.run.state)
 
     def save(self, state, objects):
-        """Write ``objects`` and ``state`` (a JSON-able dict) as the next checkpoint."""
-        state["saves"] = int(state.get("saves", 0)) + 1
-        self.run.state = {**state, "signature": self.signature}
-        self._manager(objects).save(checkpoint_number=state["saves"])
+        """Write ``objects`` and ``state`` (a ``RunState``, whole) as the next checkpoint."""
+        state.saves += 1
+        self.run.state = {**state.to_dict(), "signature": self.signature}
+        self._manager(objects).save(checkpoint_number=state.saves)

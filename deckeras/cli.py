@@ -10,21 +10,104 @@ import sys
 
 from .console import import_tensorflow
 from .methods import METHODS  # light: no TensorFlow
-from .options import COLORS, PRECISIONS, PRETRAIN_SCHEDULES, PROTOCOLS, SCALES
+from .distribute import DISTRIBUTE
+from .options import COLORS, PROTOCOLS
+from .runfolder import RunFolder
 
 USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError, ConnectionError)
 
-# flag -> estimator parameter, for the flags that map one to one
-PARAM_FLAGS = {"pretrain_epochs": "pretrain_epochs", "optimizer": "optimizer", "lr": "lr",
-               "batch_size": "batch_size", "maxiter": "maxiter",
-               "update_interval": "update_interval", "tol": "tol", "gamma": "gamma",
-               "alpha": "alpha", "lamda": "lamda", "init_count": "init_count",
-               "pretrain_optimizer": "pretrain_optimizer", "pretrain_lr": "pretrain_lr",
-               "pretrain_schedule": "pretrain_schedule", "pretrain_noise": "pretrain_noise",
-               "momentum": "momentum", "embedding_dim": "embedding_dim",
-               "precision": "precision", "jit": "jit_compile", "scale": "scale",
-               "tensorboard": "tensorboard_dir"}
-DEC_ONLY, DCN_ONLY = ("gamma", "alpha"), ("lamda", "init_count")
+# Flags that are the estimators' parameters come from their signatures, their
+# constraints (``_SCALARS``, ``_OPTIONS``) and their docstrings; these are the
+# parameters that are not flags (set from other flags or meaningless on a
+# command line) and the flags whose name is not the parameter's.
+NOT_FLAGS = ("n_clusters", "arch", "dims", "filters", "init", "keep_decoder", "random_state",
+             "verbose", "save_dir", "warm_start", "distribute")
+RENAMED = {"jit_compile": "jit", "tensorboard_dir": "tensorboard", "augment": "aug_cluster"}
+SHORT = {"update_interval": "-i"}
+# what the command line adds to a parameter's own description
+CLI_NOTES = {
+    "augment": "implied by -DA methods on the papers' data sets; on other data they augment "
+               "pretraining only, unless --protocol paper",
+    "aug_pretrain": "implied by -DA methods",
+    "scale": "default: none for the named data sets, which come scaled as in their papers; "
+             "minmax for your own files",
+    "tensorboard_dir": "run_exp.py: DIR/<method>/<dataset>/trial<k>",
+}
+
+
+def estimator_parameters():
+    """name -> (estimator classes that take it, the class whose docstring and
+    constraints describe it), in signature order: DEC's, then DCN's own."""
+    import inspect
+    import_tensorflow()                 # quietly, before the estimators bring it in
+    from .models import DCN, DEC
+    params = {}
+    for cls in (DEC, DCN):
+        for name in inspect.signature(cls).parameters:
+            params.setdefault(name, [[], cls])[0].append(cls)
+    return params
+
+
+def _described(cls, name):
+    """The first sentence of ``name``'s description in ``cls``'s docstring."""
+    lines = cls.__doc__.splitlines()
+    for i, line in enumerate(lines):
+        head = line.split(" : ")[0]
+        if " : " in line and name in [h.strip() for h in head.split(",")]:
+            body = []
+            for more in lines[i + 1:]:
+                if not more.startswith("    "):
+                    break
+                body.append(more.strip())
+            text = " ".join(body)
+            default = line.split(" : ", 1)[1]
+            return (text.split(". ")[0].rstrip(".") + f" ({default})") if text else default
+    return ""
+
+
+def param_flags():
+    """flag dest -> estimator parameter, for every parameter that is a flag."""
+    return {RENAMED.get(n, n): n for n in estimator_parameters() if n not in NOT_FLAGS}
+
+
+def family_only():
+    """(DEC's parameters DCN lacks, DCN's that DEC lacks), as flag dests."""
+    from .models import DCN, DEC
+    params = estimator_parameters()
+    only = [tuple(RENAMED.get(n, n) for n, (classes, _) in params.items()
+                  if classes == [cls] and n not in NOT_FLAGS) for cls in (DEC, DCN)]
+    return only[0], only[1]
+
+
+def _add_param_flags(p):
+    """A flag for each estimator parameter (default None: the method's
+    setting stands unless the flag is given)."""
+    import inspect
+    from numbers import Integral, Real
+    params = estimator_parameters()
+    for name, (classes, cls) in params.items():
+        if name in NOT_FLAGS:
+            continue
+        dest = RENAMED.get(name, name)
+        default = inspect.signature(cls).parameters[name].default
+        help_ = _described(cls, name)
+        if len(classes) == 1:
+            help_ = f"{'DEC/IDEC' if cls.__name__ == 'DEC' else 'DCN'} only: {help_}"
+        if name in CLI_NOTES:
+            help_ += f"; {CLI_NOTES[name]}"
+        kw = {"dest": dest, "default": None, "help": help_.replace("%", "%%")}
+        names = ["--" + dest.replace("_", "-")] + ([SHORT[name]] if name in SHORT else [])
+        if name in cls._OPTIONS:
+            kw["choices"] = cls._OPTIONS[name]
+        elif name in cls._SCALARS:
+            kind = cls._SCALARS[name][0]
+            convert = _int_like if kind is Integral else float if kind is Real else str
+            kw["type"] = _or_auto(convert, "a number") if name in cls._AUTO else convert
+        elif isinstance(default, bool) or name in ("aug_pretrain",):
+            kw["action"] = "store_true"
+        else:
+            kw["metavar"] = "DIR" if name.endswith("_dir") else None
+        p.add_argument(*names, **kw)
 
 
 def add_common_flags(p):
@@ -35,45 +118,8 @@ def add_common_flags(p):
                         "120 denoising pretraining epochs, measured to match), the small-data "
                         "rules elsewhere (digits, synthetic, your files); paper: every method "
                         "in its paper's form on any data (docs/algorithms.md)")
-    p.add_argument("--pretrain-epochs", type=int, help="autoencoder pretraining epochs")
     p.add_argument("--pretrained-weights", help="autoencoder weights (.h5): skip pretraining")
-    p.add_argument("--optimizer", choices=["sgd", "adam"], help="clustering-phase optimizer")
-    p.add_argument("--lr", type=float, help="clustering-phase learning rate")
-    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    p.add_argument("--pretrain-optimizer", choices=["sgd", "adam"])
-    p.add_argument("--pretrain-lr", type=float)
-    p.add_argument("--pretrain-schedule", choices=PRETRAIN_SCHEDULES,
-                   help="pretraining learning rate: constant (the papers') or cosine-decayed to 0")
-    p.add_argument("--pretrain-noise", type=float, metavar="P",
-                   help="denoising pretraining: zero each input value with probability P "
-                        "(default 0: clean inputs, as in DEC-keras and DEC-DA)")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--maxiter", type=_int_like, help="maximum clustering iterations")
-    p.add_argument("--update-interval", "-i", type=int, help="iterations between target updates")
-    p.add_argument("--tol", type=float, help="stop when the fraction of changed labels is below this")
-    p.add_argument("--gamma", type=float, help="(I)DEC: weight of the clustering term")
-    p.add_argument("--alpha", type=float, help="DEC: Student's t degrees of freedom")
-    p.add_argument("--lamda", type=_lamda,
-                   help="DCN: weight of the k-means term, or 'auto': the weight that makes it "
-                        "start at 5x the reconstruction error (the small-data default)")
-    p.add_argument("--init-count", type=float, help="DCN: starting count of each centre")
-    p.add_argument("--embedding-dim", type=int)
-    p.add_argument("--precision", choices=PRECISIONS,
-                   help="compute dtype policy (default auto: mixed_bfloat16 on CPUs with "
-                        "AVX512-BF16 or AMX and no GPU, float32 elsewhere; bench/README.md)")
-    p.add_argument("--scale", choices=SCALES,
-                   help="input scaling per feature: minmax to [0, 1], standard, or none "
-                        "(default: none for the named data sets, which come scaled as in "
-                        "their papers; minmax for your own files)")
-    p.add_argument("--jit", action="store_true", default=None,
-                   help="compile train steps with XLA (faster clustering steps for dense "
-                        "networks on this CPU, slower conv steps: bench/README.md)")
-    p.add_argument("--aug-pretrain", action="store_true", default=None,
-                   help="pretrain on augmented data (implied by -DA methods)")
-    p.add_argument("--aug-cluster", action="store_true", default=None,
-                   help="cluster with augmentation (implied by -DA methods on the papers' data "
-                        "sets; on other data they augment pretraining only, unless "
-                        "--protocol paper)")
+    _add_param_flags(p)
     p.add_argument("--n-clusters", type=_n_clusters,
                    help="a number, or 'auto' to choose it on the pretrained embedding by the "
                         "silhouette score (default: the data set's number of classes)")
@@ -85,13 +131,10 @@ def add_common_flags(p):
                    help="image folders: grey (1 channel), rgb, or auto (rgb when any image "
                         "has colour; the default)")
     p.add_argument("--data-dir", help="where named data sets live (default $DECKERAS_DATA or ./data)")
-    p.add_argument("--distribute", choices=["none", "mirrored", "multiworker"],
+    p.add_argument("--distribute", choices=("none",) + DISTRIBUTE[1:],
                    help="none: one device (default); mirrored: all GPUs of this machine (or "
                         "its CPU); multiworker: several machines, each worker running the same "
-                        "command with its own TF_CONFIG (README: More devices and machines)")
-    p.add_argument("--tensorboard", metavar="DIR",
-                   help="also write the losses, delta-label and ACC/NMI/ARI as TensorBoard "
-                        "scalars into DIR (run_exp.py: DIR/<method>/<dataset>/trial<k>)")
+                        "command with its own TF_CONFIG (docs/distributed.md)")
     p.add_argument("--verbose", "-v", type=int, default=1,
                    help="0: no progress; 1 (default): a progress bar with ETA on a terminal, "
                         "a line every few epochs or updates elsewhere")
@@ -107,7 +150,9 @@ class Parser(argparse.ArgumentParser):
 
 def main_parser(prog="main.py"):
     p = Parser(
-        prog=prog, description="Train or test one deep clustering method on one data set.",
+        prog=prog, description="Train or test one deep clustering method on one data set. "
+        "The flags that set an estimator's parameter default to the method's setting for the "
+        "data set (config.json records every one); the defaults shown are the estimator's.",
         epilog=f"Example: {'python main.py' if prog == 'main.py' else prog} --method FcDEC --dataset digits")
     p.add_argument("--method", default="FcDEC", choices=METHODS, metavar="METHOD",
                    help="one of: " + ", ".join(METHODS))
@@ -165,17 +210,14 @@ def resolve_params(method, dataset, args, seed):
     family = method_family(method)
     protocol = getattr(args, "protocol", None) or "default"
     params = method_params(method, dataset, protocol)
-    for flag, name in PARAM_FLAGS.items():
+    dec_only, dcn_only = family_only()
+    for flag, name in param_flags().items():
         value = getattr(args, flag, None)
         if value is None:
             continue
-        if (family == "dcn" and flag in DEC_ONLY) or (family == "dec" and flag in DCN_ONLY):
+        if (family == "dcn" and flag in dec_only) or (family == "dec" and flag in dcn_only):
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to {method}")
         params[name] = value
-    if getattr(args, "aug_pretrain", None):
-        params["aug_pretrain"] = True
-    if getattr(args, "aug_cluster", None):
-        params["augment"] = True
     if family == "dec" and args.gamma is not None and "keep_decoder" not in params:
         params["keep_decoder"] = args.gamma > 0
     distribute = getattr(args, "distribute", None)
@@ -216,7 +258,7 @@ def guarded(fn):
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
-        # deckeras.models.base.Interrupted: a checkpoint was written first
+        # deckeras.trainer.Interrupted: a checkpoint was written first
         print(f"interrupted by {e}" if str(e) else
               "interrupted: finished files are kept; run the same command again to resume",
               file=sys.stderr)
@@ -250,7 +292,7 @@ def main(argv=None, prog="main.py"):
         from . import runs
         save_dir = args.save_dir or os.path.join("results", f"{args.method}-{os.path.basename(args.dataset)}")
         if args.testing:
-            weights = args.weights or os.path.join(save_dir, "model_final.h5")
+            weights = args.weights or RunFolder(save_dir).final_weights
             m, labels = runs.test(args.method, args.dataset,
                                   resolve_params(args.method, args.dataset, args, args.seed),
                                   weights, args.data_dir, data_options(args))

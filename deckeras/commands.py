@@ -9,7 +9,6 @@ A mistake (a folder that is not a run, data of the wrong shape, an
 unreadable image) is one line on stderr and exit code 2; files are written
 whole or not at all.
 """
-import argparse
 import os
 import shutil
 import sys
@@ -20,6 +19,7 @@ import numpy as np
 from . import cli
 from .console import import_tensorflow
 from .options import COLORS
+from .runfolder import FINAL_WEIGHTS, RunFolder
 
 __all__ = ["main", "predict", "export"]
 
@@ -31,8 +31,8 @@ def _run_model(run_dir):
     if not os.path.isdir(run_dir):
         raise FileNotFoundError(f"{run_dir}: no such folder (give the --save-dir of a run)")
     cfg = runs.read_config(run_dir)
-    if not os.path.isfile(os.path.join(run_dir, runs.FINAL_WEIGHTS)):
-        raise FileNotFoundError(f"{run_dir}: no {runs.FINAL_WEIGHTS}: the run has not finished "
+    if not RunFolder(run_dir).has(FINAL_WEIGHTS):
+        raise FileNotFoundError(f"{run_dir}: no {FINAL_WEIGHTS}: the run has not finished "
                                 "(rerun its command to resume it)")
     return runs.load_model(run_dir), cfg
 

@@ -30,7 +30,7 @@ def tf_config():
     if not raw:
         raise ValueError("distribute='multiworker' needs TF_CONFIG: set it on every worker to "
                          '{"cluster": {"worker": ["host1:port", "host2:port"]}, '
-                         '"task": {"type": "worker", "index": 0}} (README: More devices and machines)')
+                         '"task": {"type": "worker", "index": 0}} (docs/distributed.md)')
     try:
         cfg = json.loads(raw)
         workers = cfg["cluster"]["worker"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import cli
 from .io import atomic_path, read_json, write_csv, write_json
+from .runfolder import AE_WEIGHTS, SUMMARY, RunFolder, worker_folder
 
 DEFAULT_METHODS = ["FcDEC-DA", "ConvDEC-DA", "FcIDEC-DA", "ConvIDEC-DA", "DCN"]
 CANDIDATE_SETS = ["mnist", "mnist-test", "usps", "fmnist"]
@@ -78,14 +79,14 @@ def _pretrain_key(method, dataset, args, seed):
 def _clean_partial(d):
     """Forget an earlier failure of a trial. An interrupted trial keeps its
     folder: ``runs.train`` resumes it from its latest checkpoint."""
-    e_path = os.path.join(d, "error.json")
+    e_path = RunFolder(d).error
     if os.path.isfile(e_path):
         os.remove(e_path)
 
 
 def _row(method, dataset, k, seed, d):
     row = {"method": method, "dataset": dataset, "trial": k, "seed": seed}
-    s_path, e_path = os.path.join(d, "summary.json"), os.path.join(d, "error.json")
+    s_path, e_path = RunFolder(d).summary, RunFolder(d).error
     if os.path.isfile(s_path):
         s = read_json(s_path)
         init = s.get("init") or {}
@@ -219,8 +220,7 @@ def run(args):
     if getattr(args, "distribute", None) == "multiworker" and not is_chief() \
             and not getattr(args, "worker_folder", False):
         # the other workers train in step with the chief; what they write is not kept
-        import tempfile
-        with tempfile.TemporaryDirectory(prefix="deckeras-worker-") as private:
+        with worker_folder() as private:
             args.save_dir, args.worker_folder = private, True
             try:
                 return run(args)
@@ -232,7 +232,7 @@ def run(args):
     t0, done_times = time.time(), []
     for i, (m, ds, k) in enumerate(plan, 1):
         d, seed = trial_dir(root, m, ds, k), args.seed_base + k
-        if os.path.isfile(os.path.join(d, "summary.json")):
+        if RunFolder(d).has(SUMMARY):
             continue
         left = len(plan) - i + 1
         eta = f", about {_hms(np.mean(done_times) * left)} left" if done_times else ""
@@ -251,16 +251,16 @@ def run(args):
                                                          os.path.basename(ds), f"trial{k}")
             s = runs.train(m, ds, params, d, seed, args.data_dir, pre,
                            data_options=cli.data_options(args))
-            if cache and not os.path.isfile(cache) and os.path.isfile(os.path.join(d, "ae_weights.h5")):
+            if cache and not os.path.isfile(cache) and RunFolder(d).has(AE_WEIGHTS):
                 with atomic_path(cache) as tmp:
-                    shutil.copyfile(os.path.join(d, "ae_weights.h5"), tmp)
+                    shutil.copyfile(RunFolder(d).ae_weights, tmp)
             print(f"    acc {s.get('acc', float('nan')):.4f}  nmi {s.get('nmi', float('nan')):.4f}  "
                   f"({s['total_s']:.0f}s)", flush=True)
         except KeyboardInterrupt:
             raise
         except Exception as e:   # a failing trial is recorded and the others go on
             os.makedirs(d, exist_ok=True)
-            write_json(os.path.join(d, "error.json"), {"error": f"{type(e).__name__}: {e}"})
+            write_json(RunFolder(d).error, {"error": f"{type(e).__name__}: {e}"})
             print(f"    failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         done_times.append(time.time() - t_trial)
         _report(root, methods, sets, args, seeds)
@@ -291,7 +291,7 @@ def _report(root, methods, sets, args, seeds):
     rows = []
     for m, ds, k in plan + extra:
         d = os.path.join(root, m, ds, f"trial{k}")
-        cfg = os.path.join(d, "config.json")
+        cfg = RunFolder(d).config
         seed = read_json(cfg).get("seed") if os.path.isfile(cfg) else args.seed_base + k
         rows.append(_row(m, ds, k, seed, d))
     rows = [r for r in rows if r["status"] != "pending" or (r["method"], r["dataset"], r["trial"]) in plan]

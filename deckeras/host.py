@@ -1,7 +1,7 @@
 """The host a run or a timing ran on: CPU, its vector extensions, cores, GPUs.
 
-Timings differ 2x between 2-core hosts here, so every run's config.json and
-every benchmark records ``machine()``; ``bfloat16_is_native`` decides whether
+Timings differ between hosts, so every run's config.json and every
+benchmark records ``machine()``; ``bfloat16_is_native`` decides whether
 the mixed-bfloat16 policy is worth a warning.
 """
 import os
@@ -43,10 +43,10 @@ def bfloat16_is_native(cpuinfo="/proc/cpuinfo"):
 def resolve_precision(precision, cpuinfo="/proc/cpuinfo"):
     """The dtype policy that ``precision`` names here: 'auto' is
     'mixed_bfloat16' on a CPU that reports AVX512-BF16 or AMX and has no GPU
-    beside it (1.3-1.5x float32's pretraining speed at the same accuracy on
-    an AVX-512 BF16 EPYC: bench/README.md), 'float32' anywhere else (CPUs
-    that emulate bfloat16 run conv networks ~10x slower; GPUs are not
-    measured yet). Any other value is returned as it is."""
+    beside it (faster than float32 there at the same accuracy), 'float32'
+    anywhere else (CPUs that emulate bfloat16 are slower in it; GPUs are not
+    measured yet); bench/README.md has the figures. Any other value is
+    returned as it is."""
     if precision != "auto":
         return precision
     if tf.config.list_physical_devices("GPU"):

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["ClusteringLayer", "ClusterCentres", "InputScaling", "ClusterLabel",
+__all__ = ["ClusteringLayer", "ClusterCentres", "InputScaling", "ClusterLabel", "inference_model",
            "squared_distances", "soft_assignment"]
 
 
@@ -149,3 +149,18 @@ class ClusterLabel(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "nearest": self.nearest}
+
+
+def inference_model(encoder, cluster_layer, shape, scaling, scores_name, name):
+    """One plain Keras model for serving: samples of ``shape`` in, the input
+    ``scaling`` (``{"scale", "offset"}`` or None) inside, out a dict of the
+    per-cluster scores (key ``scores_name``: "soft_assignments", the largest
+    wins, or "distances", the nearest centre wins) and ``label``."""
+    inputs = keras.Input(shape=shape, name="x")
+    h = inputs
+    if scaling is not None:
+        h = InputScaling(np.reshape(scaling["scale"], shape), np.reshape(scaling["offset"], shape),
+                         name="input_scaling")(h)
+    scores = cluster_layer(encoder(h))
+    label = ClusterLabel(nearest=scores_name == "distances", name="label")(scores)
+    return keras.Model(inputs, {scores_name: scores, "label": label}, name=name)

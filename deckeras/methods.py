@@ -9,6 +9,7 @@ DEC-DA's ``run_exp.py`` (the eight Fc/Conv methods), the official DCN code
 (``DCN``). Data sets without a paper setting (``digits``, ``synthetic``,
 user files) get settings measured here, sized for small data.
 """
+from .datasets import DATASETS
 from .options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, PROTOCOLS, SCALES  # noqa: F401 (re-exported)
 
 __all__ = ["METHODS", "PRECISIONS", "PRETRAIN_SCHEDULES", "PROTOCOLS", "OPTIMIZERS", "SCALES", "method_params", "make_method",
@@ -21,48 +22,34 @@ METHODS = (["DEC", "IDEC"]
            + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
 
 
-# every named data set (deckeras.datasets.DATASETS) comes scaled as its papers did
-DATASET_NAMES = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl", "digits", "synthetic")
 PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
-DEC_UPDATE_INTERVAL = {"mnist": 140, "fmnist": 140}          # others: 30
+# DEC's own update interval (the estimator's default) on MNIST and Fashion-MNIST;
+# DEC-DA's run_exp.py and the small-data rules use this one elsewhere
+UPDATE_INTERVAL = 30
+DEC_INTERVAL_SETS = ("mnist", "fmnist")
 DEC_KERAS_PRETRAIN = {"mnist": (300, "sgd"), "fmnist": (300, "sgd"), "reuters10k": (50, "sgd"),
                       "usps": (50, "adam"), "stl": (10, "adam"), "mnist-test": (300, "sgd")}
 VS_INIT_SETS = ("mnist", "mnist-test", "fmnist", "reuters10k")
 
-# Measured here on small data (bench/quality_small.sh, bench/README.md): Adam pretraining
-# converges in far fewer steps than SGD(1.0) when an epoch is only a few batches.
-SMALL_DATA = {"pretrain_epochs": 300, "pretrain_optimizer": "adam", "update_interval": 30}
-# DCN on digits: labels stopped changing by 1,000 iterations (of 20,000 measured).
+# Small data (no paper setting: digits, synthetic, user files). The measurements
+# behind each rule are in bench/README.md, "Small data". Adam pretraining: SGD(1.0)
+# needs far more steps when an epoch is a few batches. DCN: labels settle long
+# before 20,000 iterations. DEC family: keep the decoder (IDEC's loss, gamma 0.1)
+# and cluster with Adam(1e-3), which holds or improves the AE + k-means start
+# where DEC's loss alone drifts from it; -DA methods augment their pretraining
+# only, since augmented clustering collapses clusters on a few thousand samples.
+# DCN family: lamda='auto' (models/dcn.py). --protocol paper drops these rules.
+SMALL_DATA = {"pretrain_epochs": 300, "pretrain_optimizer": "adam"}
 SMALL_DATA_DCN_MAXITER = 1000
-# Small data, measured here (bench/README.md, "Small data"): DEC's clustering
-# phase without the decoder drifts from its AE + k-means start (digits, 5 seeds:
-# 0.811 -> 0.765), while keeping the decoder (IDEC's loss, gamma 0.1) takes the
-# same starts to 0.844 with Adam(1e-3) (0.852 with IDEC's SGD(0.1, 0.99); but from
-# a weak start FcIDEC's SGD(1.0) step merged every sample into one cluster and
-# gave NaN on iris, where Adam kept all clusters). Augmenting the clustering
-# phase collapses clusters on 1,797 samples whether they are 8x8 digits
-# (FcDEC-DA 0.815 -> 0.536, 3 seeds)
-# or 28x28 MNIST digits (0.679 -> 0.398), though it is DEC-DA's best setting on
-# 70,000. So on data without a paper setting every DEC-family method keeps the
-# decoder and clusters with Adam(1e-3), and -DA methods augment their
-# pretraining only. The DCN family weighs its k-means term by its start
-# (lamda='auto', models/dcn.py): with lamda 1 that term was 57-69x the
-# reconstruction error for the dense network on digits and 394-604x for the
-# conv one, whose clustering then lost ACC (3 seeds, 0.793 -> 0.775; with
-# lamda 0.01, about 5x, 0.797). --protocol paper brings back the papers' forms.
-SMALL_DATA_DEC = {"gamma": 0.1, "keep_decoder": None, "optimizer": "adam", "lr": 1e-3}
+SMALL_DATA_DEC = {"gamma": 0.1, "optimizer": "adam", "lr": 1e-3}
 # DCN's synthetic set: a 2-D latent space, as in the DCN paper, on DEC's dense
-# network; measured here (bench/README.md): the wide network with batch 256
-# initialised k-means far better than small ones ([64, 32], [256, 128]).
+# network (bench/README.md compares the sizes).
 SYNTHETIC = {"embedding_dim": 2, "pretrain_epochs": 50, "pretrain_optimizer": "adam"}
-SYNTHETIC_DCN = {"lr": 5e-4, "maxiter": 2000,     # 51 epochs of 40 mini-batches
-                 "lamda": 1.0}                    # as measured (DCN's paper: a large weight)
+SYNTHETIC_DCN = {"lr": 5e-4, "maxiter": 2000}     # 51 epochs of 40 mini-batches
 # CPU-sized schedules on a paper data set, each the default under --protocol
 # default only where its mean over 3 seeds met the paper protocol's published
-# mean (bench/README.md, "FcDEC on MNIST in 15 minutes"). FcDEC on MNIST: 120
-# epochs of denoising pretraining (masking noise 0.2) instead of 500 clean ones;
-# 3 seeds: ACC 0.960 / 0.938 / 0.959, mean 0.952 (published 0.912), 15-16
-# minutes a run on 2 AVX-512 cores. --protocol paper keeps the paper's 500.
+# mean (bench/README.md, "FcDEC on MNIST in 15 minutes"); --protocol paper keeps
+# the paper's schedule.
 FASTER = {("FcDEC", "mnist"): {"pretrain_epochs": 120, "pretrain_noise": 0.2}}
 
 
@@ -83,7 +70,8 @@ def method_params(method, dataset=None, protocol="default"):
     methods augmenting their clustering phase, DCN with lamda 1, the papers'
     pretraining). Elsewhere on the papers' data sets the two are the same.
 
-    Returns a dict of keyword arguments for ``DEC`` or ``DCN``.
+    Returns a dict of keyword arguments for ``DEC`` or ``DCN``: the settings
+    that differ from the estimator's defaults (its signature has the rest).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
@@ -91,18 +79,16 @@ def method_params(method, dataset=None, protocol="default"):
     paper = dataset in PAPER_SETS
     aug = method.endswith("-DA")
     base = method[:-3] if aug else method
-    p = {"augment": aug, "aug_pretrain": aug, "batch_size": 256, "tol": 1e-3,
-         "maxiter": 20000,
-         "update_interval": DEC_UPDATE_INTERVAL.get(dataset, 30) if paper else SMALL_DATA["update_interval"]}
+    p = {"augment": aug, "aug_pretrain": aug}
+    if family == "dec" and dataset not in DEC_INTERVAL_SETS:
+        p["update_interval"] = UPDATE_INTERVAL
     if family == "dcn":
-        p.update(arch="conv" if base.startswith("Conv") else "fc", lamda=1.0, init_count=100.0,
-                 optimizer="adam", lr=1e-4, update_interval=None, tol=0.0,
+        p.update(arch="conv" if base.startswith("Conv") else "fc",
                  pretrain_optimizer="sgd" if base == "DCN" else "adam",
                  pretrain_epochs=300 if base == "DCN" else 500)
     elif base in ("DEC", "IDEC"):
         epochs, opt = DEC_KERAS_PRETRAIN.get(dataset, (300, "sgd"))
-        p.update(arch="fc", pretrain_epochs=epochs, pretrain_optimizer=opt,
-                 optimizer="sgd", lr=0.01)
+        p.update(arch="fc", pretrain_epochs=epochs, pretrain_optimizer=opt)
         if base == "IDEC":   # IDEC's code: SGD(0.1, 0.99); Adam on MNIST
             p.update(gamma=0.1, keep_decoder=True, lr=0.1, momentum=0.99)
             if dataset in ("mnist", "mnist-test"):
@@ -115,13 +101,11 @@ def method_params(method, dataset=None, protocol="default"):
                  pretrain_optimizer="adam" if arch == "conv" else "sgd")
         if arch == "conv":
             p.update(optimizer="adam", lr=1e-3)
-        else:
-            p.update(optimizer="sgd", lr=1.0 if idec else 0.01)
+        elif idec:
+            p["lr"] = 1.0
         if idec:
             p.update(gamma=0.1, keep_decoder=True)
-    if dataset in VS_INIT_SETS or not paper:
-        p["init"] = None                      # DEC's VarianceScaling(1/3)
-    else:
+    if paper and dataset not in VS_INIT_SETS:  # elsewhere DEC's VarianceScaling(1/3)
         p["init"] = "glorot_uniform"
     if not paper:
         p.update(pretrain_epochs=SMALL_DATA["pretrain_epochs"],
@@ -132,10 +116,11 @@ def method_params(method, dataset=None, protocol="default"):
             _small_data_rules(p, family, aug)
     if protocol == "default":
         p.update(FASTER.get((method, dataset), {}))
-    if dataset in DATASET_NAMES:
+    if dataset in DATASETS:                   # every named data set
         p["scale"] = "none"                   # already scaled as in the papers
     if dataset == "synthetic":
         p.update(SYNTHETIC, **(SYNTHETIC_DCN if family == "dcn" else {}))
+        p.pop("lamda", None)        # DCN's own weight, as measured (its paper: a large one)
     return p
 
 
@@ -144,6 +129,7 @@ def _small_data_rules(p, family, aug):
     if family == "dec":                   # keep the decoder (it follows gamma)
         p.update(SMALL_DATA_DEC)
         p.pop("momentum", None)
+        p.pop("keep_decoder", None)
     else:                                 # weigh the k-means term by its start
         p["lamda"] = "auto"
     if aug:                               # augmented pretraining, clean clustering

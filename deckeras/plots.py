@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from .io import atomic_path
+from .runfolder import FINAL_WEIGHTS, RunFolder
 
 __all__ = ["plot", "plot_run", "plot_experiment"]
 
@@ -75,7 +76,7 @@ def plot_run(run_dir, out, tsne=False, data_dir=None):
     cfg = runs.read_config(run_dir)
     files = []
     plt = _pyplot()
-    pre = _read_rows(os.path.join(run_dir, "pretrain_log.csv"))
+    pre = _read_rows(RunFolder(run_dir).pretrain_log)
     if pre:
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(_column(pre, "epoch"), _column(pre, "loss"))
@@ -84,7 +85,7 @@ def plot_run(run_dir, out, tsne=False, data_dir=None):
         ax.grid(alpha=0.3)
         fig.tight_layout()
         files.append(_save(fig, out, "pretrain_loss.png"))
-    log = _read_rows(os.path.join(run_dir, "log.csv"))
+    log = _read_rows(RunFolder(run_dir).log)
     if log:
         it = _column(log, "iter")
         scores = [(n, _column(log, n)) for n in ("acc", "nmi")]
@@ -107,7 +108,7 @@ def plot_run(run_dir, out, tsne=False, data_dir=None):
         fig.suptitle(f"{cfg['method']} on {os.path.basename(cfg['dataset'])}")
         fig.tight_layout()
         files.append(_save(fig, out, "clustering.png"))
-    if os.path.isfile(os.path.join(run_dir, runs.FINAL_WEIGHTS)):
+    if RunFolder(run_dir).has(FINAL_WEIGHTS):
         files += _model_figures(run_dir, cfg, out, tsne, data_dir)
     if not files:
         raise ValueError(f"{run_dir}: nothing to plot yet (no logs, no weights)")

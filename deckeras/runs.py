@@ -1,17 +1,6 @@
-"""One run of one method on one data set into a folder, and that folder's format.
-
-The command line (``main.py``), ``run_exp.py`` and ``load_model`` all go
-through here. A run folder holds:
-
-- ``config.json``: method, data set, seed, data shape, every resolved
-  estimator parameter, library versions and the host (written before
-  training, after the inputs and any checkpoint have been checked);
-- ``pretrain_log.csv``, ``ae_weights.h5`` (the pretrained autoencoder);
-- ``log.csv`` (``iter,acc,nmi,ari,loss,delta_label,time_s``),
-  ``model_0.h5`` (after k-means), ``model_final.h5``;
-- ``labels.csv``, ``summary.json`` (written last: a trial is finished when
-  it exists);
-- ``checkpoints/`` (``deckeras.checkpoint``), from which a rerun resumes.
+"""One run of one method on one data set into a folder (whose files
+``deckeras.runfolder`` names). The command line (``main.py``), ``run_exp.py``
+and ``load_model`` all go through here.
 """
 import os
 import time
@@ -20,12 +9,9 @@ import numpy as np
 
 from . import checkpoint, metrics
 from .io import read_json, write_csv, write_json
+from .runfolder import CONFIG, RunFolder, worker_folder
 
-__all__ = ["CONFIG", "SUMMARY", "LABELS", "FINAL_WEIGHTS", "load_data", "train", "test",
-           "read_config", "load_model"]
-
-CONFIG, SUMMARY, LABELS = "config.json", "summary.json", "labels.csv"
-FINAL_WEIGHTS, AE_WEIGHTS = "model_final.h5", "ae_weights.h5"
+__all__ = ["load_data", "train", "test", "read_config", "load_model"]
 
 
 def load_data(method, dataset, params, data_dir=None, data_options=None):
@@ -60,16 +46,16 @@ def _config(method, dataset, seed, model, x, pretrained_weights, data_options):
     import keras
     import tensorflow as tf
     from . import __version__
-    from .host import machine, resolve_precision
+    from .host import machine
+    from .validation import image_view
     return {"method": method, "dataset": dataset, "seed": seed, "n_samples": int(len(x)),
             "input_shape": list(x.shape[1:]) if model.arch == "conv"
             else [int(np.prod(x.shape[1:]))],
-            "image_shape": list(model.image_shape_) if model.image_shape_ else None,
+            "image_shape": list(image_view(x) or []) or None,
             "pretrained_weights": pretrained_weights,
             "data_options": data_options or {},
             "params": {k: v for k, v in model.get_params().items()
                        if k not in ("save_dir", "verbose")},
-            "precision": resolve_precision(model.precision),   # what 'auto' meant here
             "versions": {"deckeras": __version__, "tensorflow": tf.__version__,
                          "keras": keras.__version__, "numpy": np.__version__},
             "machine": machine()}
@@ -114,10 +100,13 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
     config = _config(method, dataset, seed, model, x, pretrained_weights, data_options)
     if auto:
         config["n_clusters_auto"] = choice
-    write_json(os.path.join(save_dir, CONFIG), config)
+    folder = RunFolder(save_dir)
+    write_json(folder.config, config)
     model.fit(x, y)
+    config["precision"] = model.precision_          # what 'auto' meant here
+    write_json(folder.config, config)
     final = metrics.evaluate(y, model.labels_) if y is not None else {}
-    write_csv(os.path.join(save_dir, LABELS),
+    write_csv(folder.labels,
               [{"index": i, "label": int(l)} for i, l in enumerate(model.labels_)],
               ["index", "label"])
     summary = {"method": method, "dataset": dataset, "seed": seed, **final,
@@ -126,7 +115,7 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
                "pretrain_s": round(model.pretrain_time_, 2),
                "cluster_s": round(model.cluster_time_, 2),
                "total_s": round(time.time() - t_start, 2)}
-    write_json(os.path.join(save_dir, SUMMARY), summary)
+    write_json(folder.summary, summary)
     return summary
 
 
@@ -152,10 +141,10 @@ def choose_n_clusters(model, x, seed, k_range=AUTO_K):
 
 def _auto_choice(save_dir):
     """The k an interrupted ``--n-clusters auto`` run chose (None if none)."""
-    path = os.path.join(save_dir, CONFIG)
-    if checkpoint.peek(save_dir) is None or not os.path.isfile(path):
+    folder = RunFolder(save_dir)
+    if checkpoint.peek(save_dir) is None or not folder.has(CONFIG):
         return None
-    return read_json(path).get("n_clusters_auto")
+    return read_json(folder.config).get("n_clusters_auto")
 
 
 def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrained_weights,
@@ -164,18 +153,14 @@ def _train_as_worker(method, dataset, params, save_dir, seed, data_dir, pretrain
     write into a private temporary folder, removed at the end; they resume
     from the chief's checkpoint when they can see it (a shared filesystem)."""
     import shutil
-    import tempfile
-    private = tempfile.mkdtemp(prefix="deckeras-worker-")
-    try:
-        chief_ckpt = os.path.join(save_dir, checkpoint.FOLDER)
+    with worker_folder() as private:
+        chief_ckpt = RunFolder(save_dir).checkpoints
         if not restart and os.path.isdir(chief_ckpt):
-            shutil.copytree(chief_ckpt, os.path.join(private, checkpoint.FOLDER))
+            shutil.copytree(chief_ckpt, RunFolder(private).checkpoints)
         params = {**params, "tensorboard_dir": None}       # the chief writes them
         summary = train(method, dataset, params, private, seed, data_dir, pretrained_weights,
                         restart, data_options, _worker_folder=True)
         return {**summary, "worker_outputs": "not kept"}
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
 
 
 def test(method, dataset, params, weights, data_dir=None, data_options=None):
@@ -191,10 +176,9 @@ def test(method, dataset, params, weights, data_dir=None, data_options=None):
 
 
 def read_config(folder):
-    path = os.path.join(folder, CONFIG)
-    if not os.path.isfile(path):
+    if not RunFolder(folder).has(CONFIG):
         raise FileNotFoundError(f"no {CONFIG} in {folder}: pass the --save-dir of a main.py run")
-    return read_json(path)
+    return read_json(RunFolder(folder).config)
 
 
 def load_model(path):
@@ -204,7 +188,7 @@ def load_model(path):
     shape and settings are read from the ``config.json`` beside it.
     """
     folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    weights = os.path.join(folder, FINAL_WEIGHTS) if os.path.isdir(path) else path
+    weights = RunFolder(folder).final_weights if os.path.isdir(path) else path
     cfg = read_config(folder)
     from .methods import make_method
     model = make_method(cfg["method"], cfg["dataset"], **cfg["params"])

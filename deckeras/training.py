@@ -1,5 +1,7 @@
 """Training utilities shared by every method: optimizers, the reconstruction
 loss, compiled full-data passes and the resumable order of mini-batches."""
+import logging
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -8,17 +10,14 @@ __all__ = ["make_optimizer", "mean", "mse", "apply_step", "compile_pass", "full_
            "batches_of", "chunks", "call_args"]
 
 # Full-data passes (embedding, targets, predict) run in calls of one padded
-# size, so that a sample's output cannot depend on where it sits in the data.
-# CPU matrix kernels work through rows in blocks and treat a short last block
-# with another summation order: on an AVX2-only EPYC (TensorFlow 2.21's
-# Eigen) the last 2 rows of a batch whose size is 2 mod 3 came out different
-# in the last bit from the same rows elsewhere in the batch, and the reduction
-# over a long inner dimension is split across threads differently for
-# different batch sizes. Padding every call to a multiple of ROW_BLOCK (the
-# common multiple of the kernels' row blocks, 1 to 48) and using one call
-# size for the whole pass gives every sample the very same arithmetic.
+# size, so that a sample's output cannot depend on where it sits in the data:
+# CPU matrix kernels work through rows in blocks and give a short last block
+# another summation order, and split a long inner dimension across threads
+# differently for different batch sizes (bench/README.md, "Row position").
+# Every call is padded to a multiple of ROW_BLOCK (a common multiple of the
+# kernels' row blocks) and one call size serves the whole pass.
 ROW_BLOCK = 48
-PREDICT_BATCH = 43 * ROW_BLOCK   # 2,064 rows a call: as fast as 4,096 on CPU, half the memory
+PREDICT_BATCH = 43 * ROW_BLOCK   # 2,064 rows a call
 
 
 def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None, loss_scale=False):
@@ -58,17 +57,27 @@ def apply_step(opt, loss, variables, tape):
 
 
 def compile_pass(fn):
-    """Compile a full-data pass over batches (retraced only for a new batch shape).
+    """Compile a full-data pass over batches (retraced only for a new batch shape)."""
+    def deckeras_pass(xb):
+        return fn(xb)
+    return tf.function(deckeras_pass, reduce_retracing=True, autograph=False)
 
-    Every model compiles its own pass from the same source line, so a
-    multi-trial run traces that code once per model; TensorFlow's
-    frequent-retracing detector (keyed on the code object) would then warn
+
+class _OwnRetracing(logging.Filter):
+    """Every model compiles its passes and steps from the same source lines,
+    so a multi-trial run traces each of them once per model; TensorFlow's
+    frequent-retracing detector (keyed on the source) then warns
     "triggered tf.function retracing" from the fifth model on. Each model
-    traces its own function once per batch shape, so the warning is turned off.
-    """
-    fn = tf.function(fn, reduce_retracing=True, autograph=False)
-    fn._omit_frequent_tracing_warning = True   # private flag, as TF's SavedModel loader sets it
-    return fn
+    traces its own functions once per batch shape: that warning, for
+    deckeras's own functions only, is dropped from TensorFlow's logger."""
+    OWN = ("compile_pass.<locals>.deckeras_pass", "compile_step.<locals>.run")
+
+    def filter(self, record):
+        msg = record.getMessage()
+        return not ("triggered tf.function retracing" in msg and any(o in msg for o in self.OWN))
+
+
+tf.get_logger().addFilter(_OwnRetracing())
 
 
 def full_pass(fn, x):
@@ -153,7 +162,7 @@ def chunks(it, size):
 
 
 def call_args(batches, x):
-    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``DeepClusterer._compile_step``."""
+    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``deckeras.trainer.compile_step``."""
     bounds = np.zeros(len(batches) + 1, np.int32)
     np.cumsum([len(bt) for bt in batches], out=bounds[1:])
     idx = np.concatenate(batches)

@@ -9,7 +9,35 @@ scikit-learn's ``check_array`` / ``validate_data`` (its messages) and use
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["check_data", "as_images", "labels_for_logging"]
+__all__ = ["check_data", "as_images", "image_view", "fit_scaling", "labels_for_logging"]
+
+
+def fit_scaling(scale, flat):
+    """``scale`` ('minmax', 'standard' or 'none') fitted on ``flat`` samples:
+    ``{"input_scale_": a, "input_offset_": c}`` for x' = x * a + c per
+    feature (scikit-learn's MinMaxScaler to [0, 1] or StandardScaler), or
+    both None."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    scaler = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(scale)
+    if scaler is None:
+        return {"input_scale_": None, "input_offset_": None}
+    s = scaler().fit(flat)
+    if scale == "minmax":
+        a, c = s.scale_, s.min_
+    else:
+        a = 1.0 / s.scale_
+        c = -s.mean_ * a
+    return {"input_scale_": np.asarray(a, np.float32), "input_offset_": np.asarray(c, np.float32)}
+
+
+def image_view(x):
+    """The (H, W, C) a sample of ``x`` is viewed as for conv layers and
+    augmentation: its own shape for image arrays, a square single-channel
+    image for flat vectors of a square length, else None."""
+    if x.ndim >= 3:
+        return tuple(int(s) for s in x.shape[1:]) + ((1,) if x.ndim == 3 else ())
+    side = int(round(float(np.sqrt(x.shape[1]))))
+    return (side, side, 1) if side * side == x.shape[1] else None
 
 
 def check_data(x, y=None, name="data"):

@@ -39,20 +39,20 @@ def rel(a, b):
 
 def main():
     if "--break" in sys.argv:
-        from deckeras.models import base
+        from deckeras import trainer
 
-        real = base.DeepClusterer._compile_step
+        real = trainer.compile_step
 
-        def first_replica_only(self, fn, augment=False, after=None, **kw):
+        def first_replica_only(strategy, fn, input_shape, augment=None, after=None, **kw):
             if after is None:
-                return real(self, fn, augment, **kw)
+                return real(strategy, fn, input_shape, augment, **kw)
 
             def replica0(loss, samples, sums):  # each replica's sums scaled to look like
                 ctx = tf.distribute.get_replica_context()   # replica 0's alone
                 first = tf.cast(ctx.replica_id_in_sync_group == 0, tf.float32)
                 return loss, samples, {key: v * first * 2 for key, v in sums.items()}
-            return real(self, lambda *a: replica0(*fn(*a)), augment, after, **kw)
-        base.DeepClusterer._compile_step = first_replica_only
+            return real(strategy, lambda *a: replica0(*fn(*a)), input_shape, augment, after, **kw)
+        trainer.compile_step = first_replica_only
     x, _ = load_dataset("digits")
     x = x[:600]
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -74,7 +74,7 @@ def main():
         warnings.simplefilter("ignore")       # float16 on a CPU: slow, and said so
         f16 = DEC(**{**SETTINGS, "precision": "mixed_float16"}, distribute=mirrored).fit(x)
     out["mixed_float16"] = {
-        "optimizers": [type(o).__name__ for o in (f16._opt_pre, f16.optimizer_)],
+        "optimizers": [type(o).__name__ for o in (f16.pretrain_optimizer_, f16.optimizer_)],
         "finite": bool(np.isfinite([r["loss"] for r in f16.history_]).all()),
         "compute_dtypes": sorted({layer.compute_dtype for layer in f16.autoencoder_.layers}),
         "weight_dtypes": sorted({str(w.dtype) for w in f16.model_.get_weights()})}

@@ -77,7 +77,7 @@ def test_auto_lamda_makes_the_kmeans_term_start_at_a_set_multiple_of_the_reconst
     x, _ = small_digits
     m = DCN(n_clusters=10, lamda="auto", maxiter=0, random_state=0, precision="float32",
             **TINY).fit(x)
-    xs = m._prepare(x, fitting=False)[0]
+    xs = x * m.input_scale_ + m.input_offset_          # the fitted scaling
     rec = np.mean((np.asarray(m.autoencoder_(xs)) - xs) ** 2)
     z = m.transform(x)
     clu = np.mean(np.sum((z - m.cluster_centers_[m.labels_]) ** 2, axis=1))

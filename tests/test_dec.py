@@ -107,12 +107,20 @@ def test_dec_da_targets_come_from_clean_data(small_digits):
     x, _ = small_digits
     m = DEC(n_clusters=10, augment=True, maxiter=40, update_interval=20, tol=0.0,
             random_state=0, **TINY)
-    m.fit(x)
+    from deckeras.augment import augment
+    from deckeras.callbacks import Callback
+
+    class TargetAtTheEnd(Callback):        # deckeras's callbacks see the trainer's state
+        def on_train_end(self, logs=None):
+            if self.params["phase"] == "cluster":
+                self.p = self.trainer.cluster_vars["P"].numpy()
+    seen = TargetAtTheEnd()
+    m.fit(x, callbacks=[seen])
     # maxiter is a multiple of update_interval: P was refreshed from the final model
     p_clean = target_distribution(m.predict_proba(x))
-    np.testing.assert_allclose(m._P.numpy(), p_clean, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(seen.p, p_clean, rtol=1e-4, atol=1e-6)
     # ... and would differ had it come from augmented inputs
-    x_aug = m._augment(tf.constant(x)).numpy()
+    x_aug = augment(tf.constant(x), m.image_shape_, m.rotation, m.shift, seed=0).numpy()
     p_aug = target_distribution(m.predict_proba(x_aug))
     assert np.abs(p_aug - p_clean).max() > 1e-2
 

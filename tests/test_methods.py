@@ -69,13 +69,14 @@ def test_small_data_keeps_the_decoder_and_augments_pretraining_only():
     for m in ("DEC", "IDEC", "FcDEC", "FcIDEC", "ConvDEC", "ConvIDEC-DA"):
         for ds in ("digits", "my.csv"):
             p = method_params(m, ds)
-            assert (p["gamma"], p["keep_decoder"], p["optimizer"], p["lr"]) == (0.1, None, "adam", 1e-3)
+            assert (p["gamma"], p.get("keep_decoder"), p["optimizer"], p["lr"]) == (0.1, None, "adam", 1e-3)
     for m in ("FcDEC-DA", "ConvIDEC-DA", "DCN-DA", "ConvDCN-DA"):
         p = method_params(m, "digits")
         assert p["aug_pretrain"] is True and p["augment"] is False
         assert method_params(m, "mnist")["augment"] is True
-    paper = method_params("FcDEC", "mnist")
-    assert not paper.get("gamma") and (paper["optimizer"], paper["lr"]) == ("sgd", 0.01)
+    from deckeras.methods import make_method
+    paper = make_method("FcDEC", "mnist")
+    assert not paper.gamma and (paper.optimizer, paper.lr) == ("sgd", 0.01)
     assert not method_params("DEC", "usps").get("gamma")
     assert method_params("IDEC", "usps")["lr"] == 0.1
 
@@ -93,8 +94,8 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
     protocol is a one-line ValueError."""
     import pytest
     from deckeras.methods import METHODS, make_method
-    dec = method_params("DEC", "digits", "paper")
-    assert not dec.get("gamma") and (dec["optimizer"], dec["lr"]) == ("sgd", 0.01)
+    dec = make_method("DEC", "digits", "paper")
+    assert not dec.gamma and (dec.optimizer, dec.lr) == ("sgd", 0.01)
     assert method_params("FcDEC-DA", "my.csv", "paper")["augment"] is True
     assert method_params("IDEC", "digits", "paper")["lr"] == 0.1
     for m in METHODS:
@@ -113,8 +114,29 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
 
 
 def test_small_data_dcn_weighs_its_kmeans_term_by_its_start():
+    from deckeras.methods import make_method
     for m in ("DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"):
-        assert method_params(m, "digits")["lamda"] == "auto"
-        assert method_params(m, "digits", "paper")["lamda"] == 1.0
-        assert method_params(m, "mnist")["lamda"] == 1.0
-        assert method_params(m, "synthetic")["lamda"] == 1.0
+        assert make_method(m, "digits").lamda == "auto"
+        assert make_method(m, "digits", "paper").lamda == 1.0
+        assert make_method(m, "mnist").lamda == 1.0
+        assert make_method(m, "synthetic").lamda == 1.0
+
+
+GENERIC = ("batch_size", "tol", "maxiter", "update_interval", "optimizer", "lr", "momentum",
+           "lamda", "init_count", "keep_decoder", "init")
+
+
+def test_method_settings_write_no_estimator_default_again():
+    """The estimator's signature holds the generic defaults; the method table
+    writes none of them again (only the papers' and the measured settings)."""
+    import inspect
+    from deckeras.methods import METHODS, make_method
+    for m in METHODS:
+        for ds in ("mnist", "usps", "digits", "synthetic", "my.csv"):
+            for protocol in ("default", "paper"):
+                est = type(make_method(m, ds))
+                defaults = {k: v.default for k, v in inspect.signature(est).parameters.items()}
+                same = {k for k, v in method_params(m, ds, protocol).items()
+                        if k in GENERIC and defaults.get(k, object()) == v
+                        and type(defaults.get(k)) is type(v)}
+                assert not same, (m, ds, protocol, same)

@@ -112,11 +112,15 @@ def test_export_keras_and_savedmodel_round_trips(run, tmp_path):
     with pytest.raises(ValueError, match="must end in .keras"):
         export(str(run), "keras", str(tmp_path / "m.h5"))
     ref = labels_of(run / "labels.csv")
-    # plain Keras loading, in a fresh process: no custom_objects
+    # loading in a fresh process: deckeras.load_exported, or keras.saving.load_model once
+    # deckeras.layers is imported (no custom_objects either way)
     code = ("import deckeras, keras, numpy as np, tensorflow as tf, sys\n"
             "from sklearn.datasets import load_digits\n"
             "x = (load_digits().data / 16.0).astype('float32')\n"
-            "a = keras.saving.load_model(sys.argv[1]).predict(x, verbose=0)['label']\n"
+            "a = deckeras.load_exported(sys.argv[1]).predict(x, verbose=0)['label']\n"
+            "import deckeras.layers\n"
+            "a2 = keras.saving.load_model(sys.argv[1]).predict(x, verbose=0)['label']\n"
+            "assert (a == a2).all()\n"
             "served = tf.saved_model.load(sys.argv[2])\n"
             "b = served.serve(tf.constant(x))['label'].numpy()\n"
             "np.save(sys.argv[3], np.stack([a, b]))\n")

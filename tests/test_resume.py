@@ -12,11 +12,13 @@ import signal
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
 from deckeras import DCN, DEC, checkpoint
-from deckeras.models import base
+from deckeras import callbacks, trainer
+from deckeras.trainer import TrainingDiverged
 from deckeras.training import BatchOrder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -141,26 +143,24 @@ def test_crash_after_any_checkpoint_resumes_to_the_same_model(cls, small_digits,
     """Checkpoints after every graph call (mid-epoch, between updates): a crash
     right after any of them resumes to the very same weights and labels."""
     x, y = small_digits
-    monkeypatch.setattr(base, "STEPS_PER_CALL", 2)      # 600 / 64 = 10 batches: 5 calls an epoch
-    monkeypatch.setattr(base, "CHECKPOINT_SECONDS", 0)
+    monkeypatch.setattr(trainer, "STEPS_PER_CALL", 2)   # 600 / 64 = 10 batches: 5 calls an epoch
+    monkeypatch.setattr(callbacks, "CHECKPOINT_SECONDS", 0)
     kw = dict(n_clusters=10, dims=[32], embedding_dim=5, pretrain_epochs=3, batch_size=64,
               pretrain_optimizer="adam", maxiter=25, update_interval=7, tol=0.0,
               kmeans_n_init=2, random_state=4, augment=True)
     ref = cls(**kw).fit(x, y)
-    real = base.DeepClusterer._check_finite
     for crash_at in (3, 11, 19):         # mid pretraining epoch 1, epoch 3, clustering
         d = str(tmp_path / f"c{crash_at}")
-        calls = []
 
-        def crash(self, values, where):
-            calls.append(where)
-            if len(calls) == crash_at:
-                raise RuntimeError("crash")
-            return real(self, values, where)
-        monkeypatch.setattr(base.DeepClusterer, "_check_finite", crash)
+        class Crash(keras.callbacks.Callback):    # before the checkpoint of that call
+            calls = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                Crash.calls += 1
+                if Crash.calls == crash_at:
+                    raise RuntimeError("crash")
         with pytest.raises(RuntimeError):
-            cls(save_dir=d, **kw).fit(x, y)
-        monkeypatch.setattr(base.DeepClusterer, "_check_finite", real)
+            cls(save_dir=d, **kw).fit(x, y, callbacks=[Crash()])
         m = cls(save_dir=d, **kw).fit(x, y)
         assert np.array_equal(m.labels_, ref.labels_)
         for a, b in zip(m.model_.get_weights(), ref.model_.get_weights()):
@@ -174,7 +174,7 @@ def test_divergence_stops_at_once_and_names_the_cause(tmp_path):
     x = (100 + 30 * rng.standard_normal((300, 16))).astype(np.float32)
     d = str(tmp_path / "run")
     m = DEC(n_clusters=3, scale="none", pretrain_epochs=20, random_state=0, save_dir=d)
-    with pytest.raises(base.TrainingDiverged, match=r"pretraining epoch \d+ .*not scaled.*scale="):
+    with pytest.raises(TrainingDiverged, match=r"pretraining epoch \d+ .*not scaled.*scale="):
         m.fit(x)
     # the default scaling trains the same array without trouble
     m = DEC(n_clusters=3, pretrain_epochs=20, maxiter=60, update_interval=20, random_state=0).fit(x)

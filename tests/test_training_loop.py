@@ -4,7 +4,8 @@ import pytest
 
 from deckeras.methods import make_method
 from deckeras import host
-from deckeras.models import base
+from deckeras import trainer
+from deckeras.training import call_args, make_optimizer
 
 
 def _weights(model):
@@ -17,7 +18,7 @@ def test_steps_per_call_does_not_change_training(method, small_digits, monkeypat
     x, y = small_digits
     results = []
     for per_call in (1, 64):
-        monkeypatch.setattr(base, "STEPS_PER_CALL", per_call)
+        monkeypatch.setattr(trainer, "STEPS_PER_CALL", per_call)
         m = make_method(method, "digits", pretrain_epochs=3, maxiter=25, update_interval=10,
                         tol=0.0, random_state=3).fit(x)
         results.append((m.pretrain_history_, _weights(m.model_), m.labels_, m.n_iter_,
@@ -34,9 +35,6 @@ def test_steps_per_call_does_not_change_training(method, small_digits, monkeypat
 def test_loop_runs_the_batches_it_is_given():
     """run(idx, bounds, x[idx]) takes one step per slice, in order, on those samples."""
     import tensorflow as tf
-    m = make_method("FcDEC", "digits")
-    m.input_shape_ = (2,)
-    m.strategy_ = tf.distribute.get_strategy()
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
     seen = tf.Variable(tf.zeros([0], tf.int32), shape=[None])
 
@@ -45,9 +43,9 @@ def test_loop_runs_the_batches_it_is_given():
         assert_one = tf.debugging.assert_equal(weight, 1.0)           # one device: the whole batch
         with tf.control_dependencies([assert_one]):
             return tf.reduce_sum(xb[:, 1]) + 0 * tf.reduce_sum(x_clean)   # x[i, 1] = 2 i + 1
-    run = m._compile_step(fn)
+    run = trainer.compile_step(tf.distribute.get_strategy(), fn, (2,))
     batches = [np.array([5, 1], np.int32), np.array([7], np.int32), np.array([2, 3, 4], np.int32)]
-    losses = run(*base._call_args(batches, x)).numpy()
+    losses = run(*call_args(batches, x)).numpy()
     assert losses.tolist() == [11.0 + 3.0, 15.0, 5.0 + 7.0 + 9.0]
     assert seen.numpy().tolist() == [5, 7, 2]
 
@@ -138,13 +136,13 @@ def test_machine_names_the_cpu_and_the_extensions_that_set_its_speed(tmp_path, m
 
 @pytest.mark.parametrize("name", ["sgd", "adam"])
 def test_cosine_schedule_decays_the_rate_to_zero(name):
-    opt = base.make_optimizer(name, 0.5, decay_steps=10)
+    opt = make_optimizer(name, 0.5, decay_steps=10)
     rates = []
     for step in (0, 5, 10, 20):
         opt.iterations.assign(step)
         rates.append(float(opt.learning_rate))
     np.testing.assert_allclose(rates, [0.5, 0.25, 0.0, 0.0], atol=1e-6)
-    constant = base.make_optimizer(name, 0.5)
+    constant = make_optimizer(name, 0.5)
     constant.iterations.assign(20)
     assert float(constant.learning_rate) == pytest.approx(0.5)
 
@@ -153,12 +151,12 @@ def test_cosine_pretraining_runs_its_schedule_over_the_epochs(small_digits, monk
     """The decay spans exactly the pretraining steps: epochs x batches per epoch."""
     x, _ = small_digits
     seen = []
-    real = base.make_optimizer
+    real = make_optimizer
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("decay_steps"))
         return real(*args, **kwargs)
-    monkeypatch.setattr(base, "make_optimizer", spy)
+    monkeypatch.setattr(trainer, "make_optimizer", spy)
     m = make_method("FcDEC", "digits", pretrain_epochs=3, batch_size=100,
                     pretrain_schedule="cosine", random_state=0).pretrain(x)
     assert seen == [3 * -(-len(x) // 100)]
@@ -196,10 +194,8 @@ def test_denoising_pretraining_restores_clean_inputs_from_masked_ones(small_digi
 
 def test_corruption_zeroes_the_given_fraction():
     import tensorflow as tf
-    m = make_method("FcDEC", "digits", pretrain_noise=0.3, random_state=0)
-    m._build((10, 64))
-    m._make_pretrain_state(10, 1)
-    out = m._corrupt(tf.ones((200, 64))).numpy()
+    from deckeras.augment import mask
+    out = mask(tf.ones((200, 64)), 0.3, tf.random.Generator.from_seed(0)).numpy()
     assert set(np.unique(out)) == {0.0, 1.0}
     assert abs((out == 0).mean() - 0.3) < 0.02
 

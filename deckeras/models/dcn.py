@@ -6,16 +6,16 @@ import numpy as np
 import tensorflow as tf
 
 from ..layers import ClusterCentres, squared_distances
-from ..training import apply_step, compile_pass, mean, mse
-from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
+from ..training import apply_step, mean, mse
+from .base import DeepClusterer
+from .docs import ARCH_DOC, ATTRIBUTES_DOC, training_doc
 
 __all__ = ["DCN", "update_centres", "AUTO_LAMDA_RATIO"]
 
 # lamda='auto': the weight that makes the k-means term start at this many times
-# the reconstruction error. With lamda=1 that ratio depends on the network's
-# embedding scale: on digits it was 57-69 for the dense autoencoder and 394-604
-# for the conv one (whose embedding has ~12x the variance), and the conv
-# network's clustering lowered ACC; ratios near 5 served both (bench/README.md).
+# the reconstruction error, whatever the scale of the network's embedding
+# (with lamda=1 that ratio varied by an order of magnitude between networks;
+# bench/README.md, "Small data", has the sweep).
 AUTO_LAMDA_RATIO = 5.0
 
 
@@ -65,64 +65,57 @@ class DCN(DeepClusterer):
                 "init_count": (Real, 1, None, "left", False)}
     _AUTO = ("lamda",)
 
-    def _initialise(self, x, y, warm):
-        super()._initialise(x, y, warm)
+    LAYER_ATTR = "centres_layer_"
+    SCORES = "distances"
+
+    def _after_init(self, nets, x, state):
         lamda = self.lamda
         if lamda == "auto":       # k-means term = AUTO_LAMDA_RATIO x reconstruction, at the start
-            rec, clu = self._start_terms(x)
+            rec, clu = self._start_terms(nets, x)
             # never above the paper's 1: an undertrained autoencoder (large error,
             # tiny embedding) would otherwise get a weight in the thousands
             lamda = min(1.0, 2.0 * AUTO_LAMDA_RATIO * rec / clu) if clu > 0 else 1.0
-        self._run["lamda"] = float(lamda)
+        state.lamda = float(lamda)
 
-    def _start_terms(self, x):
+    def _start_terms(self, nets, x):
         """The two terms of the loss over ``x`` (prepared) as the model stands:
         the reconstruction MSE and the mean squared distance to the nearest
         centre (the assigned one right after the k-means start), in one pass."""
-        if not hasattr(self, "_terms_fn"):
-            def terms(xb):
-                dist, rec = self.model_(xb, training=False)
-                err = tf.square(tf.cast(rec, xb.dtype) - xb)
-                return tf.stack([tf.reduce_mean(tf.reshape(err, [tf.shape(xb)[0], -1]), axis=1),
-                                 tf.reduce_min(dist, axis=1)], axis=1)
-            self._terms_fn = compile_pass(terms)
-        rec, clu = self._batched(self._terms_fn, x).mean(axis=0)
+        def terms(xb):
+            dist, rec = nets.model(xb, training=False)
+            err = tf.square(tf.cast(rec, xb.dtype) - xb)
+            return tf.stack([tf.reduce_mean(tf.reshape(err, [tf.shape(xb)[0], -1]), axis=1),
+                             tf.reduce_min(dist, axis=1)], axis=1)
+        rec, clu = nets.full_pass("terms", terms, x).mean(axis=0)
         return float(rec), float(clu)
 
-    def _build_cluster_model(self):
-        self.centres_layer_ = ClusterCentres(self.n_clusters, self.init_count, name="centres",
-                                             dtype="float32")
-        dist = self.centres_layer_(self.encoder_.output)
-        return keras.Model(self.encoder_.input, [dist, self.autoencoder_.output], name="dcn")
+    def _build_cluster_model(self, encoder, autoencoder):
+        layer = ClusterCentres(self.n_clusters, self.init_count, name="centres", dtype="float32")
+        dist = layer(encoder.output)
+        return keras.Model(encoder.input, [dist, autoencoder.output], name="dcn"), layer
 
-    def _trainable_variables(self):
-        return self.autoencoder_.trainable_variables
-
-    def _cluster_layer(self):
-        return self.centres_layer_
+    def _trainable_variables(self, nets):
+        return nets.autoencoder.trainable_variables
 
     def _make_cluster_state(self, n):
-        self._S = tf.Variable(tf.zeros([n], tf.int32), trainable=False)
+        return {"S": tf.Variable(tf.zeros([n], tf.int32), trainable=False)}
 
-    def _cluster_state(self):
-        return {"S": self._S}
+    def _init_clusters(self, nets, cluster_vars, z, kmeans):
+        nets.layer.centres.assign(kmeans.cluster_centers_.astype(np.float32))
+        nets.layer.counts.assign(np.full(self.n_clusters, self.init_count, dtype=np.float32))
+        cluster_vars["S"].assign(kmeans.labels_.astype(np.int32))
 
-    def _init_clusters(self, z, kmeans):
-        layer = self.centres_layer_
-        layer.centres.assign(kmeans.cluster_centers_.astype(np.float32))
-        layer.counts.assign(np.full(self.n_clusters, self.init_count, dtype=np.float32))
-        self._S.assign(kmeans.labels_.astype(np.int32))
+    def _warm_init(self, cluster_vars, labels):
+        cluster_vars["S"].assign(labels.astype(np.int32))
 
-    def _warm_init(self, labels):
-        self._S.assign(labels.astype(np.int32))
+    def _lamda_in_use(self, state):
+        return float(self.lamda if state.lamda is None else state.lamda)   # older checkpoints: lamda
 
-    def _make_train_step(self):
-        enc, dec, opt, S = self.encoder_, self.decoder_, self.optimizer_, self._S
-        centres, counts = self.centres_layer_.centres, self.centres_layer_.counts
-        self.lamda_ = float(self._run.get("lamda", self.lamda))   # older checkpoints: lamda
-        half_lamda, aug = 0.5 * self.lamda_, bool(self.augment)
-        variables = self.autoencoder_.trainable_variables
-
+    def _train_step(self, nets, optimizer, cluster_vars, state):
+        enc, dec, opt, S = nets.encoder, nets.decoder, optimizer, cluster_vars["S"]
+        centres, counts = nets.layer.centres, nets.layer.counts
+        half_lamda = 0.5 * self._lamda_in_use(state)
+        variables = nets.autoencoder.trainable_variables
         k = self.n_clusters
 
         def step(idx, x_clean, xb, weight):      # xb: aug(x_clean) for DCN-DA
@@ -142,7 +135,7 @@ class DCN(DeepClusterer):
                 "n_k": tf.math.unsorted_segment_sum(tf.ones_like(z_clean[:, 0]), s_new, k),
                 "z": tf.math.unsorted_segment_sum(z_clean, s_new, k)}
 
-        mirrored = self.strategy_.num_replicas_in_sync > 1
+        mirrored = nets.strategy.num_replicas_in_sync > 1
 
         def after(samples, sums):
             idx = tf.cast(samples["idx"], tf.int32)[:, None]
@@ -154,23 +147,19 @@ class DCN(DeepClusterer):
             new_c, new_n = update_centres(centres, counts, None, None,
                                           totals=(sums["n_k"], sums["z"]))
             return [s_op, centres.assign(new_c), counts.assign(new_n)]
-        return self._compile_step(step, augment=aug, after=after)
+        return step, {"augment": bool(self.augment), "after": after}
 
-    def _distances(self, x):
-        if not hasattr(self, "_dist_fn"):
-            self._dist_fn = compile_pass(lambda xb: self.model_(xb, training=False)[0])
-        return self._batched(self._dist_fn, x)
+    def _on_update(self, nets, cluster_vars, x):
+        return self._labels_of(nets, x)
 
-    def _on_update(self, x):
-        return self._labels_of(x)
+    def _scores(self, nets, x):
+        return nets.full_pass("distances", lambda xb: nets.model(xb, training=False)[0], x)
 
-    SCORES = "distances"
+    def _centres(self, nets):
+        return keras.ops.convert_to_numpy(nets.layer.centres)
 
-    def _scores(self, x):
-        return self._distances(x)
-
-    def _centres(self):
-        return keras.ops.convert_to_numpy(self.centres_layer_.centres)
+    def _fitted_extras(self, state):
+        self.lamda_ = self._lamda_in_use(state)
 
     @property
     def counts_(self):
@@ -203,9 +192,7 @@ init_count : float, default 100
     lets the first few samples drag a centre far from its k-means
     position; the official code starts at 100, which keeps the early
     steps small. Counts are never reset.
-""" + TRAINING_DOC.format(optimizer="'adam'", lr="1e-4", update_interval="None",
-                          update_note="Iterations between label checks (for ``tol``); None = one epoch.",
-                          tol="0.0") + """
+""" + training_doc(DCN, "Iterations between label checks (for ``tol``); None = one epoch.") + """
 Attributes
 ----------
 """ + ATTRIBUTES_DOC + """lamda_ : float

@@ -6,8 +6,9 @@ import tensorflow as tf
 import keras
 
 from ..layers import ClusteringLayer
-from ..training import apply_step, compile_pass, mean, mse
-from .base import ARCH_DOC, ATTRIBUTES_DOC, TRAINING_DOC, DeepClusterer
+from ..training import apply_step, mean, mse
+from .base import DeepClusterer
+from .docs import ARCH_DOC, ATTRIBUTES_DOC, training_doc
 
 __all__ = ["DEC", "target_distribution"]
 
@@ -41,33 +42,30 @@ class DEC(DeepClusterer):
     _SCALARS = {**DeepClusterer._SCALARS, "alpha": (Real, 0, None, "neither", False),
                 "gamma": (Real, 0, None, "left", False)}
 
-    def _build_cluster_model(self):
-        enc = self.encoder_
-        self.clustering_layer_ = ClusteringLayer(
+    LAYER_ATTR = "clustering_layer_"
+    SCORES = "soft_assignments"
+
+    def _build_cluster_model(self, encoder, autoencoder):
+        layer = ClusteringLayer(
             self.n_clusters, alpha=self.alpha, centres_initializer=self._centres_initializer(),
             name="clustering", dtype="float32")
-        q = self.clustering_layer_(enc.output)
-        outputs = [q, self.autoencoder_.output] if self._reconstructs() else q
-        return keras.Model(enc.input, outputs, name="idec" if self._reconstructs() else "dec")
-
-    def _cluster_layer(self):
-        return self.clustering_layer_
+        q = layer(encoder.output)
+        outputs = [q, autoencoder.output] if self._reconstructs() else q
+        return keras.Model(encoder.input, outputs,
+                           name="idec" if self._reconstructs() else "dec"), layer
 
     def _make_cluster_state(self, n):
-        self._P = tf.Variable(tf.zeros((n, self.n_clusters)), trainable=False)
+        return {"P": tf.Variable(tf.zeros((n, self.n_clusters)), trainable=False)}
 
-    def _cluster_state(self):
-        return {"P": self._P}
-
-    def _init_clusters(self, z, kmeans):
-        self.clustering_layer_.set_centres(kmeans.cluster_centers_.astype(np.float32))
+    def _init_clusters(self, nets, cluster_vars, z, kmeans):
+        nets.layer.set_centres(kmeans.cluster_centers_.astype(np.float32))
 
     def _q_of(self, outputs):
         return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
 
-    def _make_train_step(self):
-        model, opt, P = self.model_, self.optimizer_, self._P
-        rec, gamma, aug = self._reconstructs(), float(self.gamma), bool(self.augment)
+    def _train_step(self, nets, optimizer, cluster_vars, state):
+        model, opt, P = nets.model, optimizer, cluster_vars["P"]
+        rec, gamma = self._reconstructs(), float(self.gamma)
         kl_weight = gamma if rec else 1.0
         variables = model.trainable_variables
 
@@ -81,30 +79,26 @@ class DEC(DeepClusterer):
                 loss = weight * loss
             apply_step(opt, loss, variables, tape)
             return loss
-        return self._compile_step(step, augment=aug)
+        return step, {"augment": bool(self.augment)}
 
-    def _soft_assign(self, x):
-        if not hasattr(self, "_q_fn"):
-            self._q_fn = compile_pass(lambda xb: self._q_of(self.model_(xb, training=False)))
-        return self._batched(self._q_fn, x)
+    def _soft_assign(self, nets, x):
+        return nets.full_pass("q", lambda xb: self._q_of(nets.model(xb, training=False)), x)
 
-    def _on_update(self, x):
-        q = self._soft_assign(x)
-        self._P.assign(target_distribution(q).astype(np.float32))
+    def _on_update(self, nets, cluster_vars, x):
+        q = self._soft_assign(nets, x)
+        cluster_vars["P"].assign(target_distribution(q).astype(np.float32))
         return self.labels_from_scores(q)
 
-    SCORES = "soft_assignments"
-
-    def _scores(self, x):
-        return self._soft_assign(x)
+    def _scores(self, nets, x):
+        return self._soft_assign(nets, x)
 
     def predict_proba(self, x):
         """Soft assignments q of each sample, shape ``(N, n_clusters)``."""
-        x, _ = self._prepare(x, fitting=False)
-        return self._soft_assign(x)
+        x = self._prepare(x)
+        return self._soft_assign(self._nets, x)
 
-    def _centres(self):
-        return keras.ops.convert_to_numpy(self.clustering_layer_.clusters)
+    def _centres(self, nets):
+        return keras.ops.convert_to_numpy(nets.layer.clusters)
 
 
 def kl_divergence(p, q, eps=1e-7):
@@ -135,9 +129,7 @@ gamma : float, default 0.0
     loss = MSE + gamma * KL). Ignored for plain DEC.
 keep_decoder : bool, optional
     Train with reconstruction (IDEC). Default: ``gamma > 0``.
-""" + TRAINING_DOC.format(optimizer="'sgd'", lr="0.01", update_interval="140",
-                          update_note="Iterations between target updates; None = one epoch.",
-                          tol="1e-3") + """
+""" + training_doc(DEC, "Iterations between target updates; None = one epoch.") + """
 Attributes
 ----------
 """ + ATTRIBUTES_DOC + """predict_proba(x) gives the soft assignments Q of new samples.

@@ -1,0 +1,63 @@
+"""The run folder: the one place that names its files.
+
+A run folder (``main.py --save-dir``, one trial of ``run_exp.py``) holds:
+
+- ``config.json``: method, data set, seed, data shape, every resolved
+  estimator parameter, library versions and the host (written before
+  training, after the inputs and any checkpoint have been checked);
+- ``pretrain_log.csv`` (epoch, loss, time_s), ``ae_weights.h5`` (the
+  pretrained autoencoder);
+- ``log.csv`` (iter, acc, nmi, ari, loss, delta_label, time_s),
+  ``model_0.h5`` (after k-means), ``model_final.h5``;
+- ``labels.csv``, ``summary.json`` (written last: a run is finished when
+  it exists); ``error.json`` when a ``run_exp.py`` trial failed;
+- ``checkpoints/``, from which a rerun resumes.
+"""
+import contextlib
+import os
+import shutil
+import tempfile
+
+__all__ = ["RunFolder", "CONFIG", "SUMMARY", "LABELS", "ERROR", "PRETRAIN_LOG", "LOG",
+           "AE_WEIGHTS", "INITIAL_WEIGHTS", "FINAL_WEIGHTS", "CHECKPOINTS", "worker_folder"]
+
+CONFIG, SUMMARY, LABELS, ERROR = "config.json", "summary.json", "labels.csv", "error.json"
+PRETRAIN_LOG, LOG = "pretrain_log.csv", "log.csv"
+AE_WEIGHTS, INITIAL_WEIGHTS, FINAL_WEIGHTS = "ae_weights.h5", "model_0.h5", "model_final.h5"
+CHECKPOINTS = "checkpoints"
+
+
+class RunFolder:
+    """Paths of one run folder's files: ``RunFolder(d).path(LOG)``, or the
+    attributes ``config``, ``summary``, ``labels``, ... ."""
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+
+    def path(self, name):
+        return os.path.join(self.folder, name)
+
+    def has(self, name):
+        return os.path.isfile(self.path(name))
+
+    config = property(lambda self: self.path(CONFIG))
+    summary = property(lambda self: self.path(SUMMARY))
+    labels = property(lambda self: self.path(LABELS))
+    error = property(lambda self: self.path(ERROR))
+    pretrain_log = property(lambda self: self.path(PRETRAIN_LOG))
+    log = property(lambda self: self.path(LOG))
+    ae_weights = property(lambda self: self.path(AE_WEIGHTS))
+    initial_weights = property(lambda self: self.path(INITIAL_WEIGHTS))
+    final_weights = property(lambda self: self.path(FINAL_WEIGHTS))
+    checkpoints = property(lambda self: self.path(CHECKPOINTS))
+
+
+@contextlib.contextmanager
+def worker_folder():
+    """A private temporary run folder for a multi-worker run's non-chief
+    worker (it trains in step with the chief; its files are not kept)."""
+    private = tempfile.mkdtemp(prefix="deckeras-worker-")
+    try:
+        yield private
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
