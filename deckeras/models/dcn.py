@@ -135,12 +135,12 @@ class DCN(DeepClusterer):
                 "n_k": tf.math.unsorted_segment_sum(tf.ones_like(z_clean[:, 0]), s_new, k),
                 "z": tf.math.unsorted_segment_sum(z_clean, s_new, k)}
 
-        mirrored = nets.strategy.num_replicas_in_sync > 1
-
         def after(samples, sums):
             idx = tf.cast(samples["idx"], tf.int32)[:, None]
             s_new = tf.cast(samples["s"], tf.int32)
-            if mirrored:        # a mirrored variable has no scatter: assign it whole
+            # a mirrored variable (any tf.distribute strategy, one replica or
+            # several) has no scatter: assign it whole
+            if isinstance(S, tf.distribute.DistributedValues):
                 s_op = S.assign(tf.tensor_scatter_nd_update(S, idx, s_new))
             else:
                 s_op = S.scatter_nd_update(idx, s_new)
