@@ -30,6 +30,7 @@ import tensorflow as tf
 from . import runfolder
 from .io import append_csv, write_csv
 from .trainer import Interrupted
+from .validation import weight_arrays
 from .weights import save_weights
 
 __all__ = ["run_callbacks", "Callback", "Progress", "RunFiles", "TensorBoardScalars", "Checkpointing",
@@ -40,7 +41,9 @@ __all__ = ["run_callbacks", "Callback", "Progress", "RunFiles", "TensorBoardScal
 # target update (and after CHECKPOINT_SECONDS between two updates).
 CHECKPOINT_EPOCHS = 10
 CHECKPOINT_SECONDS = 300
-PROGRESS_VALUES = ("loss", "acc", "nmi", "delta_label")   # shown as they are, not averaged
+# the progress bar: its width and what it shows of the logs (as they are, not averaged)
+BAR_WIDTH = 12
+BAR_VALUES = {"loss": "loss", "acc": "acc", "delta_label": "changed"}
 LOG_FIELDS = ["iter", "acc", "nmi", "ari", "loss", "delta_label", "time_s"]
 PRETRAIN_FIELDS = ["epoch", "loss", "time_s"]
 
@@ -80,15 +83,16 @@ class Progress(Callback):
             return
         if self.phase == "pretrain":
             self.say(f"pretraining the autoencoder ({self.params['precision']})")
-            self.bar = keras.utils.Progbar(self.params["epochs"], unit_name="epoch",
-                                           stateful_metrics=PROGRESS_VALUES)
+            target, unit = self.params["epochs"], "epoch"
         else:
             self.say("clustering")
-            self.bar = keras.utils.Progbar(self.params["maxiter"], unit_name="iter",
-                                           stateful_metrics=PROGRESS_VALUES)
+            target, unit = self.params["maxiter"], "iter"
+        # narrow enough for an 80-column terminal with two values beside it
+        self.bar = keras.utils.Progbar(target, width=BAR_WIDTH, unit_name=unit,
+                                       stateful_metrics=BAR_VALUES.values())
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.bar is not None and self.phase == "cluster":
+        if self.bar is not None and self.phase == "cluster" and not self.labelled:
             self.bar.update(logs["iter"], [("loss", logs["loss"])])
 
     def on_epoch_end(self, epoch, logs=None):
@@ -106,19 +110,23 @@ class Progress(Callback):
             self.say(f"pretrain epoch {epoch}/{epochs}  loss {logs['loss']:.5f}  "
                      f"{logs['time_s']:.1f}s  eta {eta:.0f}s")
 
+    labelled = False      # whether the updates carry ACC (the bar shows it then, not the loss)
+
     def _update(self, logs):
         ite, delta = logs["iter"], logs["delta_label"]
+        converged = ite > 0 and delta < self.params["tol"]
         if self.bar is not None:
-            self.bar.update(ite, [(k, logs[k]) for k in PROGRESS_VALUES if k in logs])
+            self.labelled = "acc" in logs
+            shown = ("acc", "delta_label") if self.labelled else ("loss", "delta_label")
+            self.bar.update(ite, [(BAR_VALUES[k], logs[k]) for k in shown],
+                            finalize=True if converged else None)
         else:
             msg = f"iter {ite}"
             if "acc" in logs:
                 msg += f"  acc {logs['acc']:.4f}  nmi {logs['nmi']:.4f}  ari {logs['ari']:.4f}"
             self.say(f"{msg}  loss {logs['loss']:.5f}  delta_label {delta:.4f}  "
                      f"{logs['time_s']:.1f}s")
-        if ite > 0 and delta < self.params["tol"]:
-            if self.bar is not None:
-                self.bar.update(ite, finalize=True)
+        if converged:
             self.say(f"delta_label {delta:.5f} < tol {self.params['tol']}: "
                      f"stopping at iteration {ite}")
 
@@ -275,9 +283,7 @@ def run_callbacks(estimator, found, user=(), checkpointer=None):
     ``found``: the input scaling the run fitted, saved with its weights."""
     cbs = [Progress(estimator._say)] if estimator.verbose >= 1 else []
     if estimator.save_dir:
-        scale = found.get("input_scale_")
-        cbs.append(RunFiles(estimator.save_dir, None if scale is None else
-                            {"scale": scale, "offset": found["input_offset_"]}))
+        cbs.append(RunFiles(estimator.save_dir, weight_arrays(found)))
     if estimator.tensorboard_dir:
         cbs.append(TensorBoardScalars(estimator.tensorboard_dir))
     cbs.extend(user or ())

@@ -21,7 +21,8 @@ import tensorflow as tf
 from .runfolder import CHECKPOINTS
 from .runstate import RunState
 
-__all__ = ["FOLDER", "Checkpointer", "SettingsMismatch", "peek", "remove", "run_signature"]
+__all__ = ["FOLDER", "Checkpointer", "SettingsMismatch", "peek", "remove", "run_signature",
+           "comparable_params"]
 
 FOLDER = CHECKPOINTS
 _STATE_KEY = "run/.ATTRIBUTES/py_state"
@@ -44,16 +45,25 @@ class _Record(tf.train.experimental.PythonState):
         self.state = json.loads(string_value)
 
 
+# parameters that do not change what a run computes
+NOT_IN_SIGNATURE = ("verbose", "save_dir", "warm_start", "distribute", "tensorboard_dir")
+
+
+def comparable_params(params):
+    """``params`` without those that do not change the computation, as JSON has them."""
+    return json.loads(json.dumps({k: v for k, v in params.items() if k not in NOT_IN_SIGNATURE},
+                                 default=str))
+
+
 def run_signature(estimator, x):
     """What a checkpoint must share with a run of ``estimator`` on ``x``
     (prepared): the estimator, its settings (all but those that do not change
     the computation: verbose, save_dir, warm_start, distribute,
     tensorboard_dir) and the data's shape and hash."""
-    params = {k: v for k, v in estimator.get_params().items()
-              if k not in ("verbose", "save_dir", "warm_start", "distribute", "tensorboard_dir")}
+    params = comparable_params(estimator.get_params())
     digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
     return {"estimator": type(estimator).__name__,
-            "params": json.loads(json.dumps(params, default=str)),
+            "params": params,
             "data": {"shape": list(x.shape), "sha1": digest}}
 
 

@@ -223,10 +223,28 @@ def resolve_params(method, dataset, args, seed):
     distribute = getattr(args, "distribute", None)
     if distribute not in (None, "none"):
         params["distribute"] = distribute
+    _check_flags(method, params, {name: flag for flag, name in param_flags().items()
+                                  if getattr(args, flag, None) is not None})
     # make_method takes 'protocol' itself: the settings it starts from before these
     params.update(n_clusters=args.n_clusters, random_state=seed, verbose=args.verbose,
                   protocol=protocol)
     return params
+
+
+def _check_flags(method, params, given):
+    """The estimator's own checks of ``params``, its messages speaking of the
+    flags the user gave (``--lr -1.0 ...``) instead of the Python parameters."""
+    import re
+    from .methods import make_method
+    try:
+        make_method(method, None, **params)._check_params()
+    except (ValueError, TypeError) as e:
+        msg = str(e)
+        name = re.match(r"\w+", msg).group(0) if re.match(r"\w+", msg) else ""
+        if name in given:
+            flag = "--" + given[name].replace("_", "-")
+            msg = re.sub(rf"^{name}( ==)?", flag, msg)
+        raise ValueError(msg) from None
 
 
 def start_distribution(args):
@@ -256,6 +274,10 @@ def guarded(fn):
         return fn() or 0
     except USER_ERRORS as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:             # a folder or file that cannot be written (or read)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
         # deckeras.trainer.Interrupted: a checkpoint was written first
@@ -305,9 +327,6 @@ def main(argv=None, prog="main.py"):
         s = runs.train(args.method, args.dataset, resolve_params(args.method, args.dataset, args, seed),
                        save_dir, seed, args.data_dir, args.pretrained_weights, args.restart,
                        data_options(args))
-        init = s.get("init") or {}
-        if init and not args.verbose:      # with progress on, fit already printed it
-            print(f"AE + k-means: {format_metrics(init)}")
         where = ("this worker's outputs not kept: the chief writes them" if s.get("worker_outputs")
                  else f"outputs in {save_dir}")
         print(f"{args.method} on {args.dataset}: {format_metrics(s) or 'done (no labels to score)'}"

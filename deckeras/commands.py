@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def _chunks(data, model, cfg, data_dir=None, data_options=None):
         return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
     from .datasets import load_dataset
     opts = {**cfg.get("data_options", {}), **(data_options or {})}
-    x, _ = load_dataset(data, image=model.arch == "conv", data_dir=data_dir, **opts)
+    x, _ = load_dataset(data, image="auto", data_dir=data_dir, **opts)   # the model reshapes
     return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
 
 
@@ -65,10 +66,16 @@ def predict(run_dir, data, out, proba=False, data_dir=None, data_options=None):
     header = ["index", "label"] + ([f"{model.SCORES}_{j}" for j in range(k)] if proba else [])
     with atomic_path(out) as tmp, open(tmp, "w") as f:
         f.write(",".join(header) + "\n")
-        start = 0
+        start, warned = 0, False
         for chunk in chunks:
             try:
-                scores = model.cluster_scores(np.asarray(chunk))
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    scores = model.cluster_scores(np.asarray(chunk))
+                for w in caught:             # the input's range: one line, once
+                    if not warned and "fitted on values" in str(w.message):
+                        print(f"warning: {data}: {w.message}", file=sys.stderr)
+                        warned = True
             except ValueError as e:
                 raise ValueError(f"{data}: {str(e).splitlines()[0]} (the run {run_dir} was "
                                  f"trained on {cfg['dataset']}, samples of shape "
@@ -89,7 +96,7 @@ def export(run_dir, fmt, out):
     from .io import atomic_path
     if fmt == "keras" and not out.endswith(".keras"):
         raise ValueError(f"{out}: a Keras model file must end in .keras")
-    if fmt == "savedmodel" and os.path.exists(out):
+    if os.path.exists(out):
         raise ValueError(f"{out} exists: remove it or choose another -o")
     model, _ = _run_model(run_dir)
     inference = model.inference_model()
@@ -114,14 +121,15 @@ def parser():
                    help="train or test one method on one data set (main.py's flags; "
                         "deckeras train --help)")
     pl = sub.add_parser("plot", help="PNG figures of a run (or of a run_exp.py folder)")
-    pl.add_argument("run_dir", metavar="RUN_DIR")
+    pl.add_argument("run_dir", metavar="RUN_DIR",
+                    help="a run's --save-dir (main.py), or a run_exp.py folder")
     pl.add_argument("-o", "--out", help="output folder (default RUN_DIR/plots)")
     pl.add_argument("--tsne", action="store_true",
                     help="embedding by scikit-learn's t-SNE (default PCA); on at most "
                          "5,000 samples")
     pl.add_argument("--data-dir", help="where named data sets live")
     pr = sub.add_parser("predict", help="cluster labels for any data with a trained run")
-    pr.add_argument("run_dir", metavar="RUN_DIR")
+    pr.add_argument("run_dir", metavar="RUN_DIR", help="a finished run's --save-dir")
     pr.add_argument("data", metavar="DATA",
                     help="a data set name, an .npy (streamed)/.npz/.csv/.h5 file or an image folder")
     pr.add_argument("-o", "--out", default="labels.csv", help="CSV to write (default labels.csv)")
@@ -133,8 +141,10 @@ def parser():
     pr.add_argument("--image-size", type=int, help="image folders: resize to this size")
     pr.add_argument("--color", choices=COLORS, help="image folders: channels")
     ex = sub.add_parser("export", help="the trained model as a .keras file or a SavedModel")
-    ex.add_argument("run_dir", metavar="RUN_DIR")
-    ex.add_argument("--format", choices=["keras", "savedmodel"], default="keras")
+    ex.add_argument("run_dir", metavar="RUN_DIR", help="a finished run's --save-dir")
+    ex.add_argument("--format", choices=["keras", "savedmodel"], default="keras",
+                    help="keras: one .keras file (deckeras.load_exported); savedmodel: a "
+                         "TensorFlow SavedModel folder for serving (default keras)")
     ex.add_argument("-o", "--out", required=True, help="PATH.keras, or a new folder for a SavedModel")
     return p
 
@@ -154,13 +164,13 @@ def main(argv=None):
                   f"{', '.join(str(int(c)) for c in counts)}: labels in {args.out}")
         elif args.command == "export":
             export(args.run_dir, args.format, args.out)
-            how = ("keras.saving.load_model(PATH) after import deckeras" if args.format == "keras"
+            how = ("deckeras.load_exported(PATH)" if args.format == "keras"
                    else "m = tf.saved_model.load(PATH); m.serve(x)")
             print(f"exported to {args.out} (load with {how})")
         else:
             from .plots import plot
             files = plot(args.run_dir, args.out, tsne=args.tsne, data_dir=args.data_dir)
-            print(f"{len(files)} figures in {os.path.dirname(files[0]) if files else args.out}: "
+            print(f"{len(files)} figure{'s' if len(files) != 1 else ''} in {os.path.dirname(files[0]) if files else args.out}: "
                   + ", ".join(os.path.basename(f) for f in files))
         return 0
     return cli.guarded(go)

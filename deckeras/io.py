@@ -52,10 +52,11 @@ def read_json(path):
 
 
 def write_csv(path, rows, fieldnames):
-    """Write ``rows`` (dicts) to ``path`` as CSV, atomically."""
+    """Write ``rows`` (dicts) to ``path`` as CSV (LF line ends), atomically."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
+            w = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore",
+                               lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
 
@@ -81,4 +82,5 @@ def append_csv(path, row, fieldnames):
         write_csv(path, [row], fieldnames)
         return
     with open(path, "a", newline="") as f:
-        csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore").writerow(row)
+        csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore",
+                       lineterminator="\n").writerow(row)

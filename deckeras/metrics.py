@@ -7,7 +7,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-__all__ = ["acc", "nmi", "ari", "evaluate", "confusion"]
+__all__ = ["acc", "nmi", "ari", "evaluate", "confusion", "cluster_to_class"]
 
 
 def _labels(y, name):
@@ -63,6 +63,18 @@ def acc(y_true, y_pred):
         return 0.0
     rows, cols = linear_sum_assignment(w, maximize=True)
     return float(w[rows, cols].sum() / w.sum())
+
+
+def cluster_to_class(y_true, y_pred):
+    """The one-to-one map of clusters to classes that ACC scores,
+    ``{cluster: class}`` (clusters left unmatched are absent)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    w = confusion(y_true, y_pred)
+    if w.size == 0:
+        return {}
+    rows, cols = linear_sum_assignment(w, maximize=True)
+    clusters, classes = np.unique(y_pred), np.unique(y_true)
+    return {int(clusters[r]): int(classes[c]) for r, c in zip(rows, cols)}
 
 
 def nmi(y_true, y_pred):

@@ -11,6 +11,8 @@ import gzip
 import importlib
 import os
 import pickle
+import re
+import warnings
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
@@ -54,7 +56,10 @@ def read_pickled_npy(path):
                        else np.lib.format.read_array_header_2_0)
         _, _, dtype = read_header(f)
         if dtype.hasobject:
-            obj = safe_unpickle(f)
+            try:
+                obj = safe_unpickle(f)
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e:
+                raise ValueError(f"{path}: {e}") from None
         else:
             f.seek(0)
             return np.load(f)
@@ -143,15 +148,21 @@ def read_csv(path, label_column=None):
         raise ValueError(f"{path}: the file is empty")
     header = None if all(_is_number(c) for c in first) else [c.strip() for c in first]
     width = len(first)
+    for sep in (";", "\t", "|"):
+        if width == 1 and sep in first[0]:
+            raise ValueError(f"{path}: the values seem separated by {sep!r}: deckeras reads "
+                             "comma-separated files (replace the separator by ',')")
     lab = _label_index(label_column, header, width, path)
     feats = [j for j in range(width) if j != lab]
     opts = dict(delimiter=",", skiprows=1 if header else 0, comments=None, quotechar='"',
                 ndmin=2)
     try:
-        x = np.loadtxt(path, usecols=feats, dtype=np.float64, **opts)
-        y = None
-        if lab is not None:
-            y = np.char.strip(np.loadtxt(path, usecols=[lab], dtype=str, **opts)[:, 0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # "input contained no data": said below
+            x = np.loadtxt(path, usecols=feats, dtype=np.float64, **opts)
+            y = None
+            if lab is not None:
+                y = np.char.strip(np.loadtxt(path, usecols=[lab], dtype=str, **opts)[:, 0])
     except ValueError:
         return _read_csv_rows(path, label_column)
     if len(x) == 0:
@@ -250,7 +261,16 @@ def read_file(path, **kw):
         raise ValueError(f"{path}: the file is empty")
     try:
         return READERS[ext](path, **kw) if ext == ".csv" else READERS[ext](path)
-    except (ValueError, FileNotFoundError):
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a text file (byte {e.start} is not UTF-8): a CSV must "
+                         "be comma-separated text") from None
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise ValueError(f"{path}: holds Python objects (an object array), which deckeras "
+                             "does not unpickle: save the data as a numeric array, e.g. "
+                             "np.save(path, x.astype('float32'))") from None
+        raise
+    except FileNotFoundError:
         raise
     except Exception as e:  # h5py/zip/pickle errors on damaged files
         raise ValueError(f"{path}: cannot read the file ({type(e).__name__}: {e})") from None
@@ -262,6 +282,31 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 def _image_files(folder):
     return sorted(f for f in os.listdir(folder)
                   if f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, f)))
+
+
+def class_names(path, label_column=None):
+    """The class names behind the integer labels of a CSV file (its text
+    labels, in the sorted order they are numbered in) or an image folder (its
+    class subfolders); None when the labels are numbers or there are none."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        names = [d for d in sorted(os.listdir(path))
+                 if os.path.isdir(os.path.join(path, d)) and _image_files(os.path.join(path, d))]
+        return names or None
+    if not path.lower().endswith(".csv"):
+        return None
+    with open(path, newline="") as f:
+        rows = (r for r in csv.reader(f) if r and any(c.strip() for c in r))
+        first = next(rows, None)
+        if first is None or all(_is_number(c) for c in first):
+            return None
+        lab = _label_index(label_column, [c.strip() for c in first], len(first), path)
+        if lab is None:
+            return None
+        values = {r[lab].strip() for r in rows if len(r) > lab}
+    if not values or all(_is_number(v) for v in values):
+        return None
+    return sorted(values)
 
 
 def read_image_folder(path, image_size=None, color="auto"):
@@ -295,8 +340,10 @@ def read_image_folder(path, image_size=None, color="auto"):
         try:
             img = tf.io.decode_image(tf.io.read_file(f), expand_animations=False)
         except (tf.errors.OpError, OSError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
-            raise ValueError(f"{f}: cannot read the image ({first})") from None
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            # TensorFlow's text names its graph node ({{function_node ...}}, [Op:...])
+            first = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", first).strip()[:120]
+            raise ValueError(f"{f}: cannot decode the image ({first or type(e).__name__})") from None
         images.append(img)
     rgb = color == "rgb" or (color == "auto" and any(int(i.shape[-1]) >= 3 for i in images))
     if image_size is not None:
@@ -308,7 +355,8 @@ def read_image_folder(path, image_size=None, color="auto"):
         sizes = sorted({tuple(int(s) for s in i.shape[:2]) for i in images})
         if len(sizes) > 1:
             raise ValueError(f"{path}: the images differ in size ({', '.join('x'.join(map(str, s)) for s in sizes[:4])}"
-                             f"{', ...' if len(sizes) > 4 else ''}): give an image size to resize them")
+                             f"{', ...' if len(sizes) > 4 else ''}): give --image-size N (Python: "
+                             "image_size=N) to resize them all to N x N")
         size = sizes[0]
     x = np.empty((len(images),) + size + (3 if rgb else 1,), np.float32)
     for n, img in enumerate(images):

@@ -37,6 +37,15 @@ class RunFolder:
     def path(self, name):
         return os.path.join(self.folder, name)
 
+    def make_writable(self):
+        """Create the folder and check that files can be written in it (an
+        OSError naming the path when not): before a run writes anything."""
+        os.makedirs(self.folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".deckeras-probe-", dir=self.folder)
+        os.close(fd)
+        os.remove(probe)
+        return self
+
     def has(self, name):
         return os.path.isfile(self.path(name))
 

@@ -10,6 +10,7 @@ import numpy as np
 from . import checkpoint, metrics
 from .io import read_json, write_csv, write_json
 from .runfolder import CONFIG, RunFolder, worker_folder
+from .validation import NOT_IMAGES
 
 __all__ = ["load_data", "train", "test", "read_config", "load_model"]
 
@@ -23,11 +24,11 @@ def load_data(method, dataset, params, data_dir=None, data_options=None):
     """
     from .datasets import dataset_info, load_dataset
     image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
-    try:
-        x, y = load_dataset(dataset, image=bool(image), data_dir=data_dir,
+    try:      # image sources stay images (their shape is recorded), tables stay flat
+        x, y = load_dataset(dataset, image=True if image else "auto", data_dir=data_dir,
                             **(data_options or {}))
     except ValueError as e:
-        if image and "square" in str(e):
+        if image and NOT_IMAGES in str(e):
             raise ValueError(f"{method} needs image data: {e}") from None
         raise
     k = params.get("n_clusters")
@@ -67,6 +68,7 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
     output into ``save_dir``, resuming from its checkpoint when there is one
     (``restart`` drops it). Inputs and the checkpoint are checked before
     anything is written. Returns the summary dict."""
+    from .datasets import class_names
     from .distribute import is_chief
     if params.get("distribute") == "multiworker" and not is_chief() and not _worker_folder:
         return _train_as_worker(method, dataset, params, save_dir, seed, data_dir,
@@ -94,10 +96,11 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
             print(f"resuming from the checkpoint in {save_dir}: {where}")
     if pretrained_weights:
         model.load_pretrained(x, pretrained_weights)
-    os.makedirs(save_dir, exist_ok=True)
+    RunFolder(save_dir).make_writable()
     if auto and choice is None:
         choice = choose_n_clusters(model, x, seed)
     config = _config(method, dataset, seed, model, x, pretrained_weights, data_options)
+    config["class_names"] = class_names(dataset, (data_options or {}).get("label_column"))
     if auto:
         config["n_clusters_auto"] = choice
     folder = RunFolder(save_dir)

@@ -6,10 +6,51 @@ flat vectors as images. The estimators check their inputs with
 scikit-learn's ``check_array`` / ``validate_data`` (its messages) and use
 ``labels_for_logging`` for the labels ``fit`` only logs.
 """
+import warnings
+
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["check_data", "as_images", "image_view", "fit_scaling", "labels_for_logging"]
+__all__ = ["check_data", "as_images", "image_view", "NOT_IMAGES", "fit_scaling", "value_range",
+           "warn_if_out_of_range", "weight_arrays", "labels_for_logging"]
+
+
+# how far outside the training range (in spans of it) input may lie before a warning
+RANGE_SLACK = 0.5
+
+
+def value_range(x):
+    """``[min, max]`` over all values of ``x`` (float32), recorded in ``fit``."""
+    return np.array([np.min(x), np.max(x)], np.float32)
+
+
+def warn_if_out_of_range(x, fitted, name="X"):
+    """Warn when the values of ``x`` lie far outside the ``fitted`` range (the
+    training data's ``[min, max]``): a model clusters inputs scaled as its
+    training data was, and gives meaningless labels for others."""
+    if fitted is None or not len(x):
+        return None
+    lo, hi = (float(v) for v in fitted)
+    span = max(hi - lo, 1e-12)
+    got = value_range(x)
+    if got[0] < lo - RANGE_SLACK * span or got[1] > hi + RANGE_SLACK * span:
+        msg = (f"{name} spans [{got[0]:g}, {got[1]:g}] but the model was fitted on values in "
+               f"[{lo:g}, {hi:g}]: give samples scaled as its training data was (the named "
+               "data sets come scaled, e.g. digits / 16 and MNIST / 255)")
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        return msg
+    return None
+
+
+def weight_arrays(found):
+    """The arrays saved beside a model's weights: its input scaling (``scale``,
+    ``offset``) when it has one, and the training data's ``range``."""
+    arrays = {}
+    if found.get("input_scale_") is not None:
+        arrays.update(scale=found["input_scale_"], offset=found["input_offset_"])
+    if found.get("input_range_") is not None:
+        arrays["range"] = np.asarray(found["input_range_"], np.float32)
+    return arrays or None
 
 
 def fit_scaling(scale, flat):
@@ -31,13 +72,13 @@ def fit_scaling(scale, flat):
 
 
 def image_view(x):
-    """The (H, W, C) a sample of ``x`` is viewed as for conv layers and
-    augmentation: its own shape for image arrays, a square single-channel
-    image for flat vectors of a square length, else None."""
+    """The (H, W, C) a sample of ``x`` is viewed as for conv layers,
+    augmentation and plots: its own shape for image arrays ``(N, H, W)`` or
+    ``(N, H, W, C)``; None for flat samples, whatever their length (a table
+    of 4 or 4,096 features is not an image)."""
     if x.ndim >= 3:
         return tuple(int(s) for s in x.shape[1:]) + ((1,) if x.ndim == 3 else ())
-    side = int(round(float(np.sqrt(x.shape[1]))))
-    return (side, side, 1) if side * side == x.shape[1] else None
+    return None
 
 
 def check_data(x, y=None, name="data"):
@@ -77,18 +118,19 @@ def check_data(x, y=None, name="data"):
     return x, y
 
 
+NOT_IMAGES = ("flat samples are not images: conv methods and augmentation need image data "
+              "(an image data set or folder, or an array of shape (N, H, W) or (N, H, W, C)); "
+              "use a dense (Fc) method without augmentation for tables")
+
+
 def as_images(x, shape=None, name="data"):
-    """View ``x`` as ``(N, H, W, C)``; flat square vectors become ``s x s x 1``."""
+    """View ``x`` as ``(N, H, W, C)``: by ``shape``, or by its own image shape."""
     if shape is None:
         if x.ndim == 4:
             return x
         if x.ndim == 3:
             return x[..., None]
-        side = int(round(np.sqrt(x.shape[1])))
-        if side * side != x.shape[1]:
-            raise ValueError(f"{name}: {x.shape[1]} features cannot be viewed as a square "
-                             "image; use a dense (Fc) method without augmentation")
-        shape = (side, side, 1)
+        raise ValueError(f"{name}: {x.shape[1]} features: {NOT_IMAGES}")
     return x.reshape((len(x),) + tuple(shape))
 
 

@@ -100,10 +100,10 @@ def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsy
     (["--method", "FcDEC", "--dataset", "nosuch"], "unknown data set"),
     (["--method", "FcDEC", "--dataset", "digits", "--n-clusters", "5000"], "larger than the number of samples"),
     (["--method", "FcDEC", "--dataset", "digits", "--pretrained-weights", "/no/such.h5"], "not found"),
-    (["--method", "DCN", "--dataset", "digits", "--lamda", "-1"], "lamda == -1.0, must be > 0"),
-    (["--method", "DCN", "--dataset", "digits", "--init-count", "0"], "init_count == 0.0, must be >= 1"),
+    (["--method", "DCN", "--dataset", "digits", "--lamda", "-1"], "--lamda -1.0, must be > 0"),
+    (["--method", "DCN", "--dataset", "digits", "--init-count", "0"], "--init-count 0.0, must be >= 1"),
     (["--method", "FcDEC", "--dataset", "digits", "--lamda", "1"], "does not apply"),
-    (["--method", "FcDEC", "--dataset", "digits", "--pretrain-noise", "1"], "pretrain_noise == 1.0, must be < 1"),
+    (["--method", "FcDEC", "--dataset", "digits", "--pretrain-noise", "1"], "--pretrain-noise 1.0, must be < 1"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, msg, tmp_path, capsys):
     d = str(tmp_path / "out")

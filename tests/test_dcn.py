@@ -49,7 +49,7 @@ def test_fit_save_load_keeps_centres_and_counts(small_digits, tmp_path):
 def test_dcn_da_runs_and_assigns_from_clean_data(small_digits):
     x, _ = small_digits
     m = DCN(n_clusters=10, augment=True, maxiter=20, update_interval=10, random_state=0, **TINY)
-    m.fit(x)
+    m.fit(x.reshape(-1, 8, 8))          # augmentation needs images
     # stored assignments of visited samples are nearest-centre labels of clean embeddings
     d = ((m.transform(x)[:, None, :] - m.cluster_centers_[None]) ** 2).sum(-1)
     assert m.labels_.tolist() == d.argmin(1).tolist()

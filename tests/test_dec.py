@@ -115,7 +115,7 @@ def test_dec_da_targets_come_from_clean_data(small_digits):
             if self.params["phase"] == "cluster":
                 self.p = self.trainer.cluster_vars["P"].numpy()
     seen = TargetAtTheEnd()
-    m.fit(x, callbacks=[seen])
+    m.fit(x.reshape(-1, 8, 8), callbacks=[seen])      # augmentation needs images
     # maxiter is a multiple of update_interval: P was refreshed from the final model
     p_clean = target_distribution(m.predict_proba(x))
     np.testing.assert_allclose(seen.p, p_clean, rtol=1e-4, atol=1e-6)
@@ -132,7 +132,7 @@ def test_every_method_runs_end_to_end(method, small_digits):
     m = make_method(method, "digits", n_clusters=10, pretrain_epochs=1, maxiter=6,
                     update_interval=3, kmeans_n_init=1, random_state=0, dims=[32],
                     embedding_dim=5, batch_size=128)
-    m.fit(xi if m.arch == "conv" else x, y)
+    m.fit(xi if m.arch == "conv" or method.endswith("-DA") else x, y)
     assert m.labels_.shape == (len(x),) and set(np.unique(m.labels_)) <= set(range(10))
     assert np.isfinite(m.history_[-1]["loss"])
 
@@ -145,8 +145,11 @@ def test_bad_input(small_digits):
     bad[3, 3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         DEC(n_clusters=10, **TINY).fit(bad)
-    with pytest.raises(ValueError, match="cannot be viewed as a square"):
-        DEC(n_clusters=2, arch="conv", **TINY).fit(np.ones((10, 7), np.float32))
+    for width in (7, 64):          # flat samples are not images, whatever their width
+        with pytest.raises(ValueError, match="flat samples are not images"):
+            DEC(n_clusters=2, arch="conv", **TINY).fit(np.ones((10, width), np.float32))
+    with pytest.raises(ValueError, match="flat samples are not images"):
+        DEC(n_clusters=2, augment=True, **TINY).fit(np.ones((10, 64), np.float32))
     bad_opt = DEC(n_clusters=10, optimizer="rmsprop", maxiter=1, **TINY)
     with pytest.raises(ValueError, match="optimizer must be one of 'sgd', 'adam'"):
         bad_opt.fit(x)

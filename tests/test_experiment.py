@@ -109,3 +109,20 @@ def test_unlabelled_baseline_is_not_reloaded_after_every_trial(tmp_path, monkeyp
     for _ in range(3):
         assert experiment.kmeans_baseline(str(tmp_path / "nolab.npy"), [0, 1], root) == []
     assert len(calls) == 1
+
+
+def test_summary_figure_shows_the_kmeans_baseline(exp, tmp_path, monkeypatch):
+    from deckeras import plots
+    seen = {}
+    real = plots._save
+
+    def keep(fig, out, name):
+        seen[name] = fig
+        return real(fig, out, name)
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.plot_experiment(exp, str(tmp_path))
+    with open(os.path.join(exp, "summary.csv")) as f:
+        base = [float(s["acc_mean"]) for s in csv.DictReader(f) if s["method"] == "k-means (raw)"]
+    ax = seen["summary.png"].axes[0]
+    assert base and any(abs(line.get_ydata()[0] - base[0]) < 1e-9 for line in ax.lines)
+    assert "k-means" in ax.get_legend().get_texts()[0].get_text()

@@ -47,3 +47,10 @@ def test_metrics_reject_bad_input():
         metrics.acc([0, 1], [0, 1, 1])
     with pytest.raises(ValueError, match="integer"):
         metrics.acc([0.5, 1], [0, 1])
+
+
+def test_cluster_to_class_is_the_map_acc_scores():
+    y_true = [0, 0, 1, 1, 2]
+    y_pred = [1, 1, 0, 0, 0]          # cluster 1 holds class 0; cluster 0 classes 1 (x2) and 2
+    assert metrics.cluster_to_class(y_true, y_pred) == {1: 0, 0: 1}
+    assert metrics.cluster_to_class([5, 5, 7], [2, 2, 2]) == {2: 5}

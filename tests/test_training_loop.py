@@ -55,7 +55,7 @@ def test_xla_steps_train_with_augmentation(method, small_digits):
     """jit_compile=True: augmentation (no XLA kernel) runs beside the compiled step."""
     x, y = small_digits
     m = make_method(method, "digits", pretrain_epochs=1, maxiter=10, update_interval=5,
-                    tol=0.0, random_state=0, jit_compile=True).fit(x)
+                    tol=0.0, random_state=0, jit_compile=True).fit(x.reshape(-1, 8, 8))
     assert m.n_iter_ == 10 and np.isfinite(m.pretrain_history_[-1]["loss"])
     assert m.labels_.shape == (len(x),) and set(m.labels_) <= set(range(m.n_clusters))
     assert np.array_equal(m.predict(x), m.labels_)
@@ -64,6 +64,7 @@ def test_xla_steps_train_with_augmentation(method, small_digits):
 @pytest.mark.parametrize("method", ["FcIDEC", "ConvDEC-DA", "DCN"])
 def test_mixed_bfloat16_trains_float32_weights_and_reloads(method, small_digits, tmp_path):
     x, y = small_digits
+    x = x.reshape(-1, 8, 8)            # images: ConvDEC-DA's network and augmentation need them
     m = make_method(method, "digits", pretrain_epochs=2, maxiter=20, random_state=0,
                     precision="mixed_bfloat16").fit(x, y)
     assert any(layer.compute_dtype == "bfloat16" for layer in m.autoencoder_.layers)

@@ -26,7 +26,8 @@ from ..layers import inference_model
 from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
 from ..runstate import RunState
 from ..trainer import Interrupted, Trainer, TrainingDiverged, build_networks
-from ..validation import as_images, fit_scaling, image_view, labels_for_logging
+from ..validation import (NOT_IMAGES, as_images, fit_scaling, image_view, labels_for_logging,
+                          value_range, warn_if_out_of_range, weight_arrays)
 from ..weights import load_weights, read_arrays, save_weights
 
 __all__ = ["DeepClusterer", "TrainingDiverged", "Interrupted"]
@@ -185,9 +186,9 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
                              f"of samples (n_samples={len(x)})")
         image_shape = image_view(x)
         if (self.arch == "conv" or self._uses_augmentation()) and image_shape is None:
-            raise ValueError(f"{x.shape[1]} features cannot be viewed as a square image: "
-                             "conv methods and augmentation need images")
-        found = {"image_shape_": image_shape, **fit_scaling(self.scale, x.reshape(len(x), -1))}
+            raise ValueError(f"X has {x.shape[1]} features: {NOT_IMAGES}")
+        found = {"image_shape_": image_shape, "input_range_": value_range(x),
+                 **fit_scaling(self.scale, x.reshape(len(x), -1))}
         return self._shaped(x, found), y, found
 
     def _shaped(self, x, found):
@@ -203,6 +204,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         if not (pretrained_ok and getattr(self, "_ae_ready", False)):
             check_is_fitted(self)
         x = self._validated(x, reset=False)
+        warn_if_out_of_range(x, getattr(self, "input_range_", None))
         return self._shaped(x, {k: getattr(self, k, None) for k in FOUND})
 
     def _aug_pretrain(self):
@@ -374,14 +376,14 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         ``model.export(path)`` writes a TensorFlow SavedModel."""
         check_is_fitted(self)
         shape = tuple(self.image_shape_) if self.arch == "conv" else (self.n_features_in_,)
-        return inference_model(self.encoder_, self._nets.layer, shape, self._input_scaling(),
+        scaling = self._input_scaling() if getattr(self, "input_scale_", None) is not None else None
+        return inference_model(self.encoder_, self._nets.layer, shape, scaling,
                                self.SCORES, f"{type(self).__name__.lower()}_inference")
 
     # ------------------------------------------------------------ persistence
     def _input_scaling(self):
-        if getattr(self, "input_scale_", None) is None:
-            return None
-        return {"scale": self.input_scale_, "offset": self.input_offset_}
+        """The arrays saved beside the weights: the input scaling and range."""
+        return weight_arrays({k: getattr(self, k, None) for k in FOUND})
 
     def save(self, path):
         """Save the clustering model's weights (and the input scaling) as ``.h5``, atomically."""
@@ -400,7 +402,8 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         load_weights(nets.model, path, what="model weights")
         scaling = read_arrays(path)
         self._publish(nets, {"image_shape_": image_shape, "input_scale_": scaling.get("scale"),
-                             "input_offset_": scaling.get("offset")})
+                             "input_offset_": scaling.get("offset"),
+                             "input_range_": scaling.get("range")})
         self.pretrained_, self._fitted = True, True
         return self
 
@@ -424,7 +427,7 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
             nets.layer.set_weights(weights["cluster"])
 
 
-FOUND = ("image_shape_", "input_scale_", "input_offset_")
+FOUND = ("image_shape_", "input_scale_", "input_offset_", "input_range_")
 
 
 def _is_tf(value):
