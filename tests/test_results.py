@@ -1,7 +1,9 @@
 """Seeing and shipping results: deckeras plot / predict / export, image
 folders, --label-column, choosing k, the quiet console and TensorBoard."""
+import contextlib
 import csv
 import glob
+import io
 import json
 import os
 import subprocess
@@ -15,10 +17,23 @@ ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def deckeras(*args, cwd=ROOT):
+def deckeras_process(*args, cwd=ROOT):
+    """``python -m deckeras ARGS`` in a new process: (exit code, stdout, stderr)."""
     p = subprocess.run([sys.executable, "-m", "deckeras", *map(str, args)], capture_output=True,
                        text=True, env=ENV, cwd=cwd, timeout=600)
     return p.returncode, p.stdout, p.stderr
+
+
+def deckeras(*args):
+    """The same command in this process (TensorFlow starts once for the module)."""
+    from deckeras import commands
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = commands.main(list(map(str, args)))
+        except SystemExit as e:          # argparse's usage errors
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
 
 
 def train(*args):
@@ -34,7 +49,7 @@ def labels_of(path):
 def run(tmp_path_factory):
     """FcDEC on digits through ``deckeras train``, with TensorBoard scalars."""
     d = tmp_path_factory.mktemp("run") / "fcdec"
-    rc, out, err = train("--method", "FcDEC", "--dataset", "digits", "--seed", "0",
+    rc, out, err = deckeras_process("train", "--method", "FcDEC", "--dataset", "digits", "--seed", "0",
                          "--pretrain-epochs", "15", "--maxiter", "120", "-i", "40", "-v", "0",
                          "-d", d, "--tensorboard", d / "tb")
     assert rc == 0, err
@@ -85,7 +100,8 @@ def test_predict_gives_the_runs_labels_and_streams_npy(run, tmp_path, monkeypatc
     assert [int(r["index"]) for r in rows] == list(range(1797))
     assert np.array_equal([int(r["label"]) for r in rows], ref)
     q = np.array([[float(r[f"soft_assignments_{j}"]) for j in range(10)] for r in rows])
-    assert np.allclose(q.sum(1), 1, atol=1e-4) and np.array_equal(q.argmax(1), ref)
+    # each label's score is its row's largest (written to 6 digits, two may tie)
+    assert np.allclose(q.sum(1), 1, atol=1e-4) and np.array_equal(q[np.arange(1797), ref], q.max(1))
     assert counts.sum() == 1797
 
 
@@ -201,12 +217,12 @@ def test_bad_image_folder_is_one_line(tmp_path):
     (tmp_path / "imgs" / "digit0" / "broken.png").write_bytes(b"not an image")
     rc, out, err = train("--method", "FcDEC", "--dataset", tmp_path / "imgs", "-v", "0",
                          "-d", tmp_path / "run")
-    assert rc == 2 and err.count("\n") == 1 and "broken.png: cannot read the image" in err, err
+    assert rc == 2 and err.count("\n") == 1 and "broken.png: cannot decode the image (Unknown image file format" in err, err
     assert not os.path.exists(tmp_path / "run")
     from deckeras.readers import read_image_folder
     os.remove(tmp_path / "imgs" / "digit0" / "broken.png")
     _write_png_folder(str(tmp_path / "imgs" / "digit0"), 2, classes=False, size=16)
-    with pytest.raises(ValueError, match="differ in size.*give an image size"):
+    with pytest.raises(ValueError, match="differ in size.*give --image-size N"):
         read_image_folder(str(tmp_path / "imgs"))
 
 
@@ -278,3 +294,42 @@ def test_progress_bar_on_a_terminal(tmp_path):
     assert p.returncode == 0, p.stderr.read()
     assert "3/3" in text and "40/40" in text and "loss:" in text and "acc:" in text, text
     assert "pretrain epoch" not in text          # the bar, not the log lines
+    import re
+    shown = [re.sub(r"\x1b\[[0-9;]*m", "", part).replace("\x08", "")
+             for line in text.split("\n") for part in line.split("\r")]
+    shown = [p for p in shown if not p.startswith("FcDEC on digits:")]   # the result names a path
+    assert max(len(p.rstrip()) for p in shown) <= 80, max(shown, key=len)   # no wrapping
+    assert sum(p.lstrip().startswith("40/40") for p in shown) == 1         # the end, once
+
+
+def test_figures_a_reader_can_trust(run, tmp_path, monkeypatch):
+    """The drawn figures, inspected before they are saved: legends, one colour
+    per group in both embedding panels, delta-label 0 at 0 with the stopping
+    tolerance drawn, a confusion matrix that names the run and is wide enough."""
+    from deckeras import plots
+    seen = {}
+    real = plots._save
+
+    def keep(fig, out, name):
+        seen[name] = fig
+        fig.canvas.draw()
+        return real(fig, out, name)
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.plot(str(run), str(tmp_path / "p"))
+    emb = seen["embedding.png"].axes
+    assert len(emb) == 2 and all(ax.get_legend() is not None for ax in emb)
+    by_label = [{t.get_label(): tuple(t.get_facecolor()[0]) for t in ax.collections} for ax in emb]
+    from deckeras.metrics import cluster_to_class
+    labels = labels_of(run / "labels.csv")
+    from deckeras import load_dataset
+    _, y = load_dataset("digits")
+    for c, k in cluster_to_class(y, labels).items():          # same group, same colour
+        assert by_label[0][f"cluster {c}"] == by_label[1][f"class {k}"]
+    assert len(set(by_label[1].values())) == len(by_label[1])      # classes told apart
+    delta_ax = seen["clustering.png"].axes[1]
+    assert delta_ax.get_yscale() == "symlog"
+    assert any(abs(line.get_ydata()[0] - 0.001) < 1e-12 for line in delta_ax.lines[1:])  # tol
+    assert all(t.get_text() for t in delta_ax.get_yticklabels())
+    conf = seen["confusion.png"]
+    assert "FcDEC on digits" in conf.axes[0].get_title()
+    assert conf.get_size_inches()[0] >= 4.5
