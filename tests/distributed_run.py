@@ -57,7 +57,10 @@ def main():
     x = x[:600]
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     out = {"replicas": mirrored.num_replicas_in_sync}
+    broken = "--break" in sys.argv        # then DEC (untouched) and DCN only
     for name, (cls, extra) in MODELS.items():
+        if broken and name == "IDEC":
+            continue
         runs = [cls(**SETTINGS, **extra, distribute=d).fit(x) for d in (None, mirrored)]
         one, two = runs
         out[name] = {
@@ -69,6 +72,9 @@ def main():
             "labels_equal": float(np.mean(one.labels_ == two.labels_)),
             "iterations": [one.n_iter_, two.n_iter_],
         }
+    if broken:
+        print(json.dumps(out))
+        return
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")       # float16 on a CPU: slow, and said so

@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+from deckeras import cli, distribute
+from deckeras.distribute import loopback_tf_configs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -41,8 +44,8 @@ def test_the_comparison_catches_centres_updated_from_one_replica():
     assert out["DCN"]["weights"] > 1e-2, out["DCN"]
 
 
-SMALL = ["--dataset", "digits", "--seed", "0", "--pretrain-epochs", "12", "--maxiter", "90",
-         "-i", "30", "--tol", "0", "-v", "0"]
+SMALL = ["--dataset", "digits", "--seed", "0", "--pretrain-epochs", "6", "--maxiter", "60",
+         "-i", "20", "--tol", "0", "-v", "0"]
 
 
 def _main(args, env=ENV, wait=True):
@@ -57,7 +60,6 @@ def _main(args, env=ENV, wait=True):
 
 @pytest.mark.parametrize("method", ["FcDEC", "DCN"])
 def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
-    from deckeras.distribute import loopback_tf_configs
     d = str(tmp_path / "multi")
     procs = []
     for cfg in loopback_tf_configs(2):
@@ -90,25 +92,28 @@ def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
                                            ("{not json", "TF_CONFIG is malformed"),
                                            ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
                                             "TF_CONFIG is malformed")])
-def test_bad_tf_config_is_one_line_and_exit_2(tf_config, msg, tmp_path):
-    env = {k: v for k, v in ENV.items() if k != "TF_CONFIG"}
+def test_bad_tf_config_is_one_line_and_exit_2(tf_config, msg, tmp_path, capsys, monkeypatch):
+    # in this process: TF_CONFIG is checked before TensorFlow starts its server
+    monkeypatch.delenv("TF_CONFIG", raising=False)
     if tf_config is not None:
-        env["TF_CONFIG"] = tf_config
-    rc, out, err = _main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
-                          "--distribute", "multiworker"], env=env)
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert rc == 2 and len(lines) == 1 and msg in lines[0], err
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    rc = cli.main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
+                   "--distribute", "multiworker"])
+    assert rc == 2 and msg in _one_line(capsys.readouterr().err)
     assert not os.path.exists(tmp_path / "x")
 
 
 @pytest.mark.parametrize("index", [0, 1])
-def test_a_worker_whose_peer_never_starts_stops_with_one_line(index, tmp_path):
-    from deckeras.distribute import loopback_tf_configs
-    env = {**ENV, "TF_CONFIG": loopback_tf_configs(2)[index], "DECKERAS_CONNECT_TIMEOUT": "1"}
-    rc, out, err = _main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
-                          "--distribute", "multiworker"], env=env)
-    assert rc == 2, err
-    assert f"worker {index} could not reach worker {1 - index} (127.0.0.1:" in _one_line(err)
+def test_a_worker_whose_peer_never_starts_stops_with_one_line(index, tmp_path, capsys,
+                                                              monkeypatch):
+    # in this process: the wait for the peers comes before TensorFlow's server starts
+    monkeypatch.setenv("TF_CONFIG", loopback_tf_configs(2)[index])
+    monkeypatch.setattr(distribute, "CONNECT_TIMEOUT", 1)
+    rc = cli.main(["--method", "FcDEC", *SMALL, "-d", str(tmp_path / "x"),
+                   "--distribute", "multiworker"])
+    assert rc == 2
+    assert f"worker {index} could not reach worker {1 - index} (127.0.0.1:" in _one_line(
+        capsys.readouterr().err)
     assert not os.path.exists(tmp_path / "x")
 
 
@@ -119,7 +124,6 @@ def _one_line(err):
 
 
 def test_a_worker_that_dies_mid_run_stops_the_other_with_one_line(tmp_path):
-    from deckeras.distribute import loopback_tf_configs
     args = ["--method", "FcDEC", "--dataset", "digits", "--seed", "0", "--pretrain-epochs", "400",
             "--distribute", "multiworker", "-v", "1"]
     procs = [_main([*args, "-d", str(tmp_path / f"w{i}")], wait=False,
