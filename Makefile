@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(PY) main.py --method FcDEC --dataset digits --seed 0 --save-dir results/demo
+	$(PY) main.py --method FcDEC --dataset digits --seed 0 --batch-size 128 --pretrain-epochs 80 --maxiter 800 --save-dir results/demo
 
 test: setup
 	$(PY) -m pytest -q
