@@ -1,6 +1,8 @@
 """Option values shared by several layers of the package (the estimators,
 the method table and the command line). This module imports nothing, so
-every other module can import it without reaching up."""
+every other module can import it without reaching up (the standard
+library's ``numbers`` aside)."""
+from numbers import Integral, Real
 
 # Keras dtype policies offered (--precision): weights stay float32;
 # 'mixed_bfloat16' computes in bfloat16 (bench/precision.py, bench/README.md);
@@ -21,3 +23,27 @@ OPTIMIZERS = ("sgd", "adam")
 SCALES = ("none", "minmax", "standard")
 # Channels of an image folder (--color): rgb when any image has colour, or forced.
 COLORS = ("auto", "grey", "rgb")
+
+# Every estimator parameter's constraint, checked in one place
+# (``DeepClusterer._check_params``) before any work, and read by the command
+# line for its types and choices: numbers with scikit-learn's ``check_scalar``
+# as (type, min, max, boundaries included, None allowed), strings by options.
+SCALAR_PARAMS = {
+    "n_clusters": (Integral, 1, None, "left", False),
+    "embedding_dim": (Integral, 1, None, "left", False),
+    "batch_size": (Integral, 1, None, "left", False),
+    "maxiter": (Integral, 0, None, "left", False),
+    "update_interval": (Integral, 1, None, "left", True),
+    "tol": (Real, 0, None, "left", False),
+    "pretrain_epochs": (Integral, 0, None, "left", False),
+    "pretrain_lr": (Real, 0, None, "neither", True),
+    "lr": (Real, 0, None, "neither", True),
+    "momentum": (Real, 0, 1, "left", False),
+    "kmeans_n_init": (Integral, 1, None, "left", False),
+    "rotation": (Real, 0, 180, "both", False),
+    "shift": (Real, 0, 1, "both", False),
+    "pretrain_noise": (Real, 0, 1, "left", False),
+}
+OPTION_PARAMS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
+                 "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
+                 "precision": PRECISIONS, "scale": SCALES}

@@ -6,11 +6,9 @@ training itself (the compiled step, the pretraining and clustering loops)
 is ``deckeras.trainer``'s; what watches a run (progress, the run folder's
 files, TensorBoard, checkpoints) are callbacks (``deckeras.callbacks``). A
 subclass supplies the clustering model, its loss step and the per-update
-bookkeeping through the hooks below (see ``DEC`` and ``DCN``).
+bookkeeping through the hooks of ``ClusteringMethod`` (see ``DEC`` and ``DCN``).
 """
-import abc
 import sys
-from numbers import Integral, Real
 
 import numpy as np
 import tensorflow as tf
@@ -23,7 +21,8 @@ from ..callbacks import run_callbacks
 from ..checkpoint import Checkpointer, run_signature
 from ..distribute import DISTRIBUTE
 from ..layers import inference_model
-from ..options import OPTIMIZERS, PRECISIONS, PRETRAIN_SCHEDULES, SCALES
+from .method import ClusteringMethod
+from ..options import OPTION_PARAMS, SCALAR_PARAMS
 from ..runstate import RunState
 from ..trainer import Interrupted, Trainer, TrainingDiverged, build_networks
 from ..validation import (NOT_IMAGES, as_images, fit_scaling, image_view, labels_for_logging,
@@ -33,13 +32,9 @@ from ..weights import load_weights, read_arrays, save_weights
 __all__ = ["DeepClusterer", "TrainingDiverged", "Interrupted"]
 
 
-class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
-    """Base class; see ``DEC`` and ``DCN`` for the parameters."""
-
-    LAYER_ATTR = None      # the fitted attribute naming the cluster layer
-    # the per-cluster scores ``_scores`` gives: "soft_assignments" (the largest
-    # wins) or "distances" (the nearest centre wins)
-    SCORES = None
+class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstimator):
+    """Base class; see ``DEC`` and ``DCN`` for the parameters, and
+    ``ClusteringMethod`` for what a method supplies."""
 
     def _store_params(self, values):
         """``__init__`` only stores its arguments (scikit-learn's rule); the
@@ -57,89 +52,10 @@ class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator, abc.ABC):
         """Fitted means clustered (or loaded): a model that was only pretrained is not."""
         return bool(getattr(self, "_fitted", False))
 
-    # ------------------------------------------------------------ hooks
-    @abc.abstractmethod
-    def _build_cluster_model(self, encoder, autoencoder):
-        """Return ``(model, cluster_layer)``: the clustering model on ``encoder``."""
-
-    def _trainable_variables(self, nets):
-        return nets.model.trainable_variables
-
-    @abc.abstractmethod
-    def _make_cluster_state(self, n):
-        """The per-sample state of ``n`` samples (DEC's P, DCN's assignments):
-        name -> variable, checkpointed under these names."""
-
-    @abc.abstractmethod
-    def _init_clusters(self, nets, cluster_vars, z, kmeans):
-        """Set the clusters from a fitted ``KMeans`` on the embeddings ``z``."""
-
-    def _warm_init(self, cluster_vars, labels):
-        """warm_start: set the per-sample state from the current ``labels``."""
-
-    def _after_init(self, nets, x, state):
-        """After the k-means start, before clustering (DCN's lamda='auto')."""
-
-    @abc.abstractmethod
-    def _train_step(self, nets, optimizer, cluster_vars, state):
-        """Return ``(step, options)``: ``step(idx, x_clean, x_seen, weight) -> loss``
-        for one mini-batch ``x_clean = x[idx]`` (the indices address per-sample
-        state) and what the gradient step sees (``aug(x_clean)`` when
-        augmenting); ``options`` for ``Trainer.compile`` (augment, after)."""
-
-    @abc.abstractmethod
-    def _on_update(self, nets, cluster_vars, x):
-        """Every ``update_interval`` iterations: refresh targets from clean
-        data and return the current labels of all samples."""
-
-    @abc.abstractmethod
-    def _scores(self, nets, x):
-        """Per-cluster scores ``(N, n_clusters)`` of ``x`` (prepared), named by ``SCORES``."""
-
-    @abc.abstractmethod
-    def _centres(self, nets):
-        """The cluster centres in the embedding space, ``(K, embedding_dim)``."""
-
-    def _fitted_extras(self, state):
-        """Further fitted attributes from the final run state (DCN's lamda_)."""
-
-    def labels_from_scores(self, scores):
-        """The cluster of each row of ``cluster_scores``: the largest soft
-        assignment, or the nearest centre."""
-        scores = np.asarray(scores)
-        best = scores.argmin(1) if self.SCORES == "distances" else scores.argmax(1)
-        return best.astype(np.int64)
-
-    def _labels_of(self, nets, x):
-        return self.labels_from_scores(self._scores(nets, x))
-
-    def _embed(self, nets, x):
-        return nets.full_pass("embed", lambda xb: nets.encoder(xb, training=False), x)
-
     # ------------------------------------------------------------ validation
-    # Every parameter's constraint, checked in one place (``_check_params``)
-    # before any work: numbers with scikit-learn's ``check_scalar`` as
-    # (type, min, max, boundaries included, None allowed), strings by options.
-    _SCALARS = {
-        "n_clusters": (Integral, 1, None, "left", False),
-        "embedding_dim": (Integral, 1, None, "left", False),
-        "batch_size": (Integral, 1, None, "left", False),
-        "maxiter": (Integral, 0, None, "left", False),
-        "update_interval": (Integral, 1, None, "left", True),
-        "tol": (Real, 0, None, "left", False),
-        "pretrain_epochs": (Integral, 0, None, "left", False),
-        "pretrain_lr": (Real, 0, None, "neither", True),
-        "lr": (Real, 0, None, "neither", True),
-        "momentum": (Real, 0, 1, "left", False),
-        "kmeans_n_init": (Integral, 1, None, "left", False),
-        "rotation": (Real, 0, 180, "both", False),
-        "shift": (Real, 0, 1, "both", False),
-        "pretrain_noise": (Real, 0, 1, "left", False),
-    }
+    _SCALARS = SCALAR_PARAMS    # the constraints (options.py); subclasses add theirs
     _AUTO = ()       # the numbers above that may also be the string 'auto'
-    _OPTIONS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
-                "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
-                "precision": PRECISIONS, "scale": SCALES}
+    _OPTIONS = OPTION_PARAMS
 
     def _check_params(self):
         """Raise a one-line ValueError (TypeError for a wrong type) for the
