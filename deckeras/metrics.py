@@ -7,7 +7,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
-__all__ = ["acc", "nmi", "ari", "evaluate", "confusion", "cluster_to_class"]
+__all__ = ["acc", "nmi", "ari", "evaluate", "confusion", "matching", "cluster_to_class"]
 
 
 def _labels(y, name):
@@ -58,21 +58,26 @@ def acc(y_true, y_pred):
     -------
     float in [0, 1]
     """
+    w, rows, cols = matching(y_true, y_pred)
+    return float(w[rows, cols].sum() / w.sum()) if w.size else 0.0
+
+
+def matching(y_true, y_pred):
+    """``(w, rows, cols)``: the matrix of ``confusion`` and the best one-to-one
+    map of its rows (clusters) to its columns (classes), Hungarian method:
+    cluster position ``rows[i]`` goes with class position ``cols[i]``."""
     w = confusion(y_true, y_pred)
     if w.size == 0:
-        return 0.0
+        return w, np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows, cols = linear_sum_assignment(w, maximize=True)
-    return float(w[rows, cols].sum() / w.sum())
+    return w, rows, cols
 
 
 def cluster_to_class(y_true, y_pred):
     """The one-to-one map of clusters to classes that ACC scores,
     ``{cluster: class}`` (clusters left unmatched are absent)."""
     y_true, y_pred = _pair(y_true, y_pred)
-    w = confusion(y_true, y_pred)
-    if w.size == 0:
-        return {}
-    rows, cols = linear_sum_assignment(w, maximize=True)
+    _, rows, cols = matching(y_true, y_pred)
     clusters, classes = np.unique(y_pred), np.unique(y_true)
     return {int(clusters[r]): int(classes[c]) for r, c in zip(rows, cols)}
 

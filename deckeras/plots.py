@@ -212,9 +212,7 @@ def _model_figures(run_dir, cfg, out, tsne, data_dir):
         files.append(_save(fig, out, "montage.png"))
     # clusters against classes
     if y is not None:
-        w = metrics.confusion(y, labels)                 # w[cluster, class]
-        from scipy.optimize import linear_sum_assignment
-        rows, cols = linear_sum_assignment(w, maximize=True)
+        w, rows, cols = metrics.matching(y, labels)      # w[cluster, class]
         order = list(rows[np.argsort(cols)]) + [c for c in range(w.shape[0]) if c not in rows]
         mat = w[order].T                                  # classes x clusters
         class_ids = np.unique(y)
