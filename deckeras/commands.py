@@ -21,6 +21,7 @@ from . import cli
 from .console import import_tensorflow
 from .options import COLORS
 from .runfolder import FINAL_WEIGHTS, RunFolder
+from .validation import InputRangeWarning
 
 __all__ = ["main", "predict", "export"]
 
@@ -73,7 +74,7 @@ def predict(run_dir, data, out, proba=False, data_dir=None, data_options=None):
                     warnings.simplefilter("always")
                     scores = model.cluster_scores(np.asarray(chunk))
                 for w in caught:             # the input's range: one line, once
-                    if not warned and "fitted on values" in str(w.message):
+                    if not warned and issubclass(w.category, InputRangeWarning):
                         print(f"warning: {data}: {w.message}", file=sys.stderr)
                         warned = True
             except ValueError as e:

@@ -12,7 +12,11 @@ import numpy as np
 from sklearn.utils import check_array
 
 __all__ = ["check_data", "as_images", "image_view", "NOT_IMAGES", "fit_scaling", "value_range",
-           "warn_if_out_of_range", "weight_arrays", "labels_for_logging"]
+           "warn_if_out_of_range", "InputRangeWarning", "weight_arrays", "labels_for_logging"]
+
+
+class InputRangeWarning(UserWarning):
+    """Input values far outside the range the model was fitted on."""
 
 
 # how far outside the training range (in spans of it) input may lie before a warning
@@ -37,7 +41,7 @@ def warn_if_out_of_range(x, fitted, name="X"):
         msg = (f"{name} spans [{got[0]:g}, {got[1]:g}] but the model was fitted on values in "
                f"[{lo:g}, {hi:g}]: give samples scaled as its training data was (the named "
                "data sets come scaled, e.g. digits / 16 and MNIST / 255)")
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        warnings.warn(msg, InputRangeWarning, stacklevel=3)
         return msg
     return None
 
