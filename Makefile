@@ -18,8 +18,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: setup
 	$(PY) main.py --method FcDEC --dataset digits --seed 0 --batch-size 128 --pretrain-epochs 80 --maxiter 800 --save-dir results/demo
 
+# two processes, a test file each at a time (its fixtures are built once); plain
+# `pytest` runs in one process
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache
