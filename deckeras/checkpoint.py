@@ -10,12 +10,10 @@ state, the logs so far and the settings the run was started with).
 TensorFlow writes the data files first and the ``checkpoint`` index last, so a
 kill while saving leaves the previous checkpoint in force.
 """
-import hashlib
 import json
 import os
 import shutil
 
-import numpy as np
 import tensorflow as tf
 
 from .runfolder import CHECKPOINTS
@@ -61,10 +59,10 @@ def run_signature(estimator, x):
     the computation: verbose, save_dir, warm_start, distribute,
     tensorboard_dir) and the data's shape and hash."""
     params = comparable_params(estimator.get_params())
-    digest = hashlib.sha1(np.ascontiguousarray(x).data).hexdigest()[:16]
+    from .source import digest
     return {"estimator": type(estimator).__name__,
             "params": params,
-            "data": {"shape": list(x.shape), "sha1": digest}}
+            "data": {"shape": list(x.shape), "sha1": digest(x)}}
 
 
 def _folder(save_dir):

@@ -130,6 +130,11 @@ def add_common_flags(p):
     p.add_argument("--color", choices=COLORS,
                    help="image folders: grey (1 channel), rgb, or auto (rgb when any image "
                         "has colour; the default)")
+    p.add_argument("--stream", action="store_true",
+                   help="leave the data set on disk and read it a mini-batch at a time (for "
+                        "data larger than memory): an .npy file is read where it is; an image "
+                        "folder is decoded into <save-dir>/data.npy one image at a time; other "
+                        "sources are loaded once and written there (docs/large-data.md)")
     p.add_argument("--data-dir", help="where named data sets live (default $DECKERAS_DATA or ./data)")
     p.add_argument("--distribute", choices=("none",) + DISTRIBUTE[1:],
                    help="none: one device (default); mirrored: all GPUs of this machine (or "
@@ -173,7 +178,8 @@ def main_parser(prog="main.py"):
 def data_options(args):
     """The flags that say how to read the data (``load_dataset``'s options)."""
     opts = {"label_column": getattr(args, "label_column", None),
-            "image_size": getattr(args, "image_size", None), "color": getattr(args, "color", None)}
+            "image_size": getattr(args, "image_size", None), "color": getattr(args, "color", None),
+            "stream": getattr(args, "stream", None) or None}
     return {k: v for k, v in opts.items() if v is not None}
 
 

@@ -52,6 +52,9 @@ def _chunks(data, model, cfg, data_dir=None, data_options=None):
         return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
     from .datasets import load_dataset
     opts = {**cfg.get("data_options", {}), **(data_options or {})}
+    if opts.pop("stream", False):      # decoded or written to a temporary .npy first
+        from .runs import stream_cache
+        opts["stream"] = stream_cache(None)
     x, _ = load_dataset(data, image="auto", data_dir=data_dir, **opts)   # the model reshapes
     return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
 

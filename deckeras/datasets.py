@@ -27,7 +27,7 @@ import numpy as np
 
 from . import readers
 from .io import atomic_path
-from .validation import as_images, check_data
+from .validation import NOT_IMAGES, as_images, check_data
 
 __all__ = ["load_dataset", "class_names", "DATASETS", "data_home", "fetch_mnist", "dataset_info",
            "dataset_available"]
@@ -290,7 +290,7 @@ def dataset_info(name):
 
 
 def load_dataset(name, image=False, data_dir=None, label_column=None, image_size=None,
-                 color="auto"):
+                 color="auto", stream=None):
     """Load a named data set or a user file.
 
     Parameters
@@ -311,6 +311,12 @@ def load_dataset(name, image=False, data_dir=None, label_column=None, image_size
         For image folders: resize every image to this size.
     color : {'auto', 'grey', 'rgb'}, default 'auto'
         For image folders: channels (auto: rgb when any image has colour).
+    stream : str, optional
+        Leave the samples on disk: ``x`` is then a ``deckeras.source.NpyRows``
+        that ``fit``, ``predict`` and ``transform`` read a mini-batch or chunk
+        at a time. An ``.npy`` file is read where it is; an image folder is
+        decoded one image at a time into the ``.npy`` file ``stream``; other
+        sources are loaded, then written there (so they must fit in memory once).
 
     Returns
     -------
@@ -318,6 +324,8 @@ def load_dataset(name, image=False, data_dir=None, label_column=None, image_size
     y : int64 ndarray of shape (N,), or None when the data are unlabelled
     """
     name = os.fspath(name)
+    if stream is not None:
+        return _load_streamed(name, image, data_dir, label_column, image_size, color, stream)
     if name in DATASETS:
         x, y, shape = DATASETS[name][0](data_dir)
     elif os.path.isdir(name):
@@ -335,6 +343,24 @@ def load_dataset(name, image=False, data_dir=None, label_column=None, image_size
     if image == "auto":
         image = shape is not None
     return (as_images(x, shape, name) if image else x.reshape(len(x), -1)), y
+
+
+def _load_streamed(name, image, data_dir, label_column, image_size, color, cache):
+    """``load_dataset(..., stream=cache)``: ``(NpyRows, y)``."""
+    from .source import NpyRows, NpyWriter
+    if os.path.isfile(name) and name.lower().endswith(".npy"):
+        rows, y = NpyRows(name), None
+    elif os.path.isdir(name):
+        rows, y = readers.read_image_folder(name, image_size=image_size, color=color, out=cache)
+    else:
+        x, y = load_dataset(name, image="auto", data_dir=data_dir, label_column=label_column)
+        with NpyWriter(cache, np.float32, x.shape[1:]) as out:
+            out.append(x)
+        del x
+        rows = NpyRows(cache)
+    if image is True and rows.ndim < 3:
+        raise ValueError(f"{name}: {rows.shape[1]} features: {NOT_IMAGES}")
+    return rows, y
 
 
 def _main(argv=None):

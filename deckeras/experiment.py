@@ -121,7 +121,8 @@ def kmeans_baseline(dataset, seeds, root, data_dir=None, n_clusters=None, data_o
         return []
     todo = [s for s in seeds if str(s) not in cache]
     if todo:
-        x, y = load_dataset(dataset, data_dir=data_dir, **(data_options or {}))
+        options = {k: v for k, v in (data_options or {}).items() if k != "stream"}
+        x, y = load_dataset(dataset, data_dir=data_dir, **options)
         if y is None:
             write_json(path, {"unlabelled": True})
             return []

@@ -309,7 +309,7 @@ def class_names(path, label_column=None):
     return sorted(values)
 
 
-def read_image_folder(path, image_size=None, color="auto"):
+def read_image_folder(path, image_size=None, color="auto", out=None):
     """A folder of PNG/JPEG/BMP/GIF images as ``(x, y)``: ``x`` float32
     ``(N, H, W, C)`` in [0, 1], decoded by ``tf.io``.
 
@@ -321,6 +321,11 @@ def read_image_folder(path, image_size=None, color="auto"):
     one size. ``color``: ``'grey'`` (1 channel), ``'rgb'`` (3) or ``'auto'``
     (rgb when any image has colour). An unreadable image is a one-line
     ValueError naming it.
+
+    With ``out`` (a ``.npy`` path) the images are decoded one at a time into
+    that file and ``x`` is its ``deckeras.source.NpyRows``: a folder larger
+    than memory. ``color='auto'`` then reads the folder twice (first to find
+    whether any image has colour, stopping at the first that has).
     """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
@@ -334,39 +339,74 @@ def read_image_folder(path, image_size=None, color="auto"):
     if not files:
         raise ValueError(f"{path}: no images (.png, .jpg, .jpeg, .bmp, .gif) in the folder "
                          "or its subfolders")
-    import tensorflow as tf
-    images = []
-    for f, _ in files:
-        try:
-            img = tf.io.decode_image(tf.io.read_file(f), expand_animations=False)
-        except (tf.errors.OpError, OSError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            # TensorFlow's text names its graph node ({{function_node ...}}, [Op:...])
-            first = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", first).strip()[:120]
-            raise ValueError(f"{f}: cannot decode the image ({first or type(e).__name__})") from None
-        images.append(img)
-    rgb = color == "rgb" or (color == "auto" and any(int(i.shape[-1]) >= 3 for i in images))
+    y = np.array([k for _, k in files], np.int64) if classes else None
+    size = None
     if image_size is not None:
         size = (int(image_size), int(image_size)) if np.ndim(image_size) == 0 else \
             tuple(int(s) for s in image_size)
         if min(size) < 1:
             raise ValueError(f"image size must be >= 1, got {image_size}")
-    else:
-        sizes = sorted({tuple(int(s) for s in i.shape[:2]) for i in images})
-        if len(sizes) > 1:
-            raise ValueError(f"{path}: the images differ in size ({', '.join('x'.join(map(str, s)) for s in sizes[:4])}"
-                             f"{', ...' if len(sizes) > 4 else ''}): give --image-size N (Python: "
-                             "image_size=N) to resize them all to N x N")
-        size = sizes[0]
-    x = np.empty((len(images),) + size + (3 if rgb else 1,), np.float32)
-    for n, img in enumerate(images):
-        img = tf.cast(img[..., :3], tf.float32) / 255.0          # drop alpha
-        if rgb and img.shape[-1] == 1:
-            img = tf.image.grayscale_to_rgb(img)
-        elif not rgb and img.shape[-1] == 3:
-            img = tf.image.rgb_to_grayscale(img)
-        if tuple(img.shape[:2]) != size:
-            img = tf.image.resize(img, size, antialias=True)
-        x[n] = np.clip(img.numpy(), 0.0, 1.0)
-    y = np.array([k for _, k in files], np.int64) if classes else None
-    return x, y
+    if out is None:
+        images = [_decode_image(f) for f, _ in files]
+        rgb = color == "rgb" or (color == "auto" and any(int(i.shape[-1]) >= 3 for i in images))
+        if size is None:
+            sizes = sorted({tuple(int(s) for s in i.shape[:2]) for i in images})
+            if len(sizes) > 1:
+                raise ValueError(_mixed_sizes(path, sizes))
+            size = sizes[0]
+        x = np.empty((len(images),) + size + (3 if rgb else 1,), np.float32)
+        for n, img in enumerate(images):
+            x[n] = _as_pixels(img, size, rgb)
+        return x, y
+    from .source import NpyRows, NpyWriter
+    rgb = color == "rgb" or (color == "auto" and any(
+        int(_decode_image(f).shape[-1]) >= 3 for f, _ in files))
+    writer = None
+    try:
+        for f, _ in files:
+            img = _decode_image(f)
+            got = tuple(int(s) for s in img.shape[:2])
+            if writer is None:
+                size = size or got
+                writer = NpyWriter(out, np.float32, size + (3 if rgb else 1,))
+            elif image_size is None and got != size:
+                raise ValueError(_mixed_sizes(path, [size, got]) + f" ({f} is {got[0]}x{got[1]})")
+            writer.append(_as_pixels(img, size, rgb)[None])
+        writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return NpyRows(out), y
+
+
+def _mixed_sizes(path, sizes):
+    return (f"{path}: the images differ in size ({', '.join('x'.join(map(str, s)) for s in sizes[:4])}"
+            f"{', ...' if len(sizes) > 4 else ''}): give --image-size N (Python: "
+            "image_size=N) to resize them all to N x N")
+
+
+def _decode_image(f):
+    """The decoded image file ``f`` (a uint8 tensor), or a one-line ValueError naming it."""
+    import tensorflow as tf
+    try:
+        return tf.io.decode_image(tf.io.read_file(f), expand_animations=False)
+    except (tf.errors.OpError, OSError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        # TensorFlow's text names its graph node ({{function_node ...}}, [Op:...])
+        first = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", first).strip()[:120]
+        raise ValueError(f"{f}: cannot decode the image ({first or type(e).__name__})") from None
+
+
+def _as_pixels(img, size, rgb):
+    """A decoded image as float32 ``size + (C,)`` in [0, 1]: alpha dropped,
+    grey or rgb, resized when it is not ``size``."""
+    import tensorflow as tf
+    img = tf.cast(img[..., :3], tf.float32) / 255.0
+    if rgb and img.shape[-1] == 1:
+        img = tf.image.grayscale_to_rgb(img)
+    elif not rgb and img.shape[-1] == 3:
+        img = tf.image.rgb_to_grayscale(img)
+    if tuple(img.shape[:2]) != size:
+        img = tf.image.resize(img, size, antialias=True)
+    return np.clip(img.numpy(), 0.0, 1.0)

@@ -11,7 +11,9 @@ A run folder (``main.py --save-dir``, one trial of ``run_exp.py``) holds:
   ``model_0.h5`` (after k-means), ``model_final.h5``;
 - ``labels.csv``, ``summary.json`` (written last: a run is finished when
   it exists); ``error.json`` when a ``run_exp.py`` trial failed;
-- ``checkpoints/``, from which a rerun resumes.
+- ``checkpoints/``, from which a rerun resumes;
+- ``data.npy`` with ``--stream`` when the data set is not an ``.npy`` file:
+  its samples, written once per run and read a mini-batch at a time.
 """
 import contextlib
 import os
@@ -19,12 +21,14 @@ import shutil
 import tempfile
 
 __all__ = ["RunFolder", "CONFIG", "SUMMARY", "LABELS", "ERROR", "PRETRAIN_LOG", "LOG",
-           "AE_WEIGHTS", "INITIAL_WEIGHTS", "FINAL_WEIGHTS", "CHECKPOINTS", "worker_folder"]
+           "AE_WEIGHTS", "INITIAL_WEIGHTS", "FINAL_WEIGHTS", "CHECKPOINTS", "DATA_CACHE",
+           "worker_folder"]
 
 CONFIG, SUMMARY, LABELS, ERROR = "config.json", "summary.json", "labels.csv", "error.json"
 PRETRAIN_LOG, LOG = "pretrain_log.csv", "log.csv"
 AE_WEIGHTS, INITIAL_WEIGHTS, FINAL_WEIGHTS = "ae_weights.h5", "model_0.h5", "model_final.h5"
 CHECKPOINTS = "checkpoints"
+DATA_CACHE = "data.npy"
 
 
 class RunFolder:
@@ -59,6 +63,7 @@ class RunFolder:
     initial_weights = property(lambda self: self.path(INITIAL_WEIGHTS))
     final_weights = property(lambda self: self.path(FINAL_WEIGHTS))
     checkpoints = property(lambda self: self.path(CHECKPOINTS))
+    data_cache = property(lambda self: self.path(DATA_CACHE))
 
 
 @contextlib.contextmanager

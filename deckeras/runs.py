@@ -12,21 +12,27 @@ from .io import read_json, write_csv, write_json
 from .runfolder import CONFIG, RunFolder, worker_folder
 from .validation import NOT_IMAGES
 
-__all__ = ["load_data", "train", "test", "read_config", "load_model"]
+__all__ = ["load_data", "train", "test", "read_config", "load_model", "stream_cache"]
 
 
-def load_data(method, dataset, params, data_dir=None, data_options=None):
+def load_data(method, dataset, params, data_dir=None, data_options=None, folder=None):
     """Load ``dataset`` once, image-shaped when ``params`` need images;
-    ``data_options`` are ``load_dataset``'s (label_column, image_size, color).
+    ``data_options`` are ``load_dataset``'s (label_column, image_size, color)
+    and ``stream``: True leaves the samples on disk (``x`` an ``NpyRows``;
+    a source that is not an ``.npy`` file is written to the run
+    ``folder``'s ``data.npy``, or to a temporary file without a folder).
 
     Returns ``(x, y, n_clusters)``: ``params['n_clusters']`` or, when it is
     None, the data set's number of classes.
     """
     from .datasets import dataset_info, load_dataset
     image = params.get("arch") == "conv" or params.get("augment") or params.get("aug_pretrain")
+    options = dict(data_options or {})
+    if options.pop("stream", False):
+        options["stream"] = stream_cache(folder)
     try:      # image sources stay images (their shape is recorded), tables stay flat
         x, y = load_dataset(dataset, image=True if image else "auto", data_dir=data_dir,
-                            **(data_options or {}))
+                            **options)
     except ValueError as e:
         if image and NOT_IMAGES in str(e):
             raise ValueError(f"{method} needs image data: {e}") from None
@@ -41,6 +47,18 @@ def load_data(method, dataset, params, data_dir=None, data_options=None):
         else:
             raise ValueError(f"{dataset} has no labels: give --n-clusters")
     return x, y, k
+
+
+def stream_cache(folder):
+    """Where ``--stream`` writes a source that is not an ``.npy`` file."""
+    if folder is not None:
+        return RunFolder(folder).make_writable().data_cache
+    import tempfile
+    from .source import remove_later
+    fd, path = tempfile.mkstemp(suffix=".npy", prefix="deckeras-")
+    os.close(fd)
+    remove_later(path)
+    return path
 
 
 def _config(method, dataset, seed, model, x, pretrained_weights, data_options):
@@ -76,7 +94,8 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
     from .methods import make_method
     t_start = time.time()
     params = dict(params)
-    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir, data_options)
+    x, y, params["n_clusters"] = load_data(method, dataset, params, data_dir, data_options,
+                                           save_dir)
     if restart:
         checkpoint.remove(save_dir)
     auto = params["n_clusters"] == "auto"

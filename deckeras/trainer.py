@@ -31,7 +31,7 @@ from .runstate import RunState
 from .training import BatchOrder, apply_step, call_args, compile_pass, full_pass, make_optimizer, mse
 
 __all__ = ["Networks", "Trainer", "TrainingDiverged", "Interrupted", "compile_step", "build_networks",
-           "check_same_start", "STEPS_PER_CALL", "CALL_BYTES"]
+           "check_same_start", "kmeans_start", "STEPS_PER_CALL", "CALL_BYTES", "KMEANS_SAMPLE"]
 
 # Mini-batches per compiled call: enough to hide the cost of a call, few
 # enough that a signal (seen between calls) stays prompt and that the samples
@@ -71,10 +71,39 @@ class Networks:
 
     def full_pass(self, name, fn, x):
         """The full-data pass ``fn`` over ``x`` (``training.full_pass``),
-        compiled once per networks under ``name``."""
+        compiled once per networks under ``name``. While a multi-worker fit
+        runs (``shard_passes``), each worker computes its share of the calls."""
         if name not in self.passes:
             self.passes[name] = compile_pass(fn)
-        return full_pass(self.passes[name], x)
+        share = None
+        if self.shard_passes:
+            first, _, k = self.worker_replicas()
+            local = len(self.strategy.extended.worker_devices)
+            share = (first // local, k // local, self._sum_over_workers)
+        return full_pass(self.passes[name], x, share)
+
+    shard_passes = False
+
+    def worker_replicas(self):
+        """``(first, last, k)``: this process's replicas are ``first..last - 1``
+        of the strategy's ``k``."""
+        if not hasattr(self, "_replicas"):
+            s = self.strategy
+            ids = s.experimental_local_results(s.experimental_distribute_values_from_function(
+                lambda ctx: ctx.replica_id_in_sync_group))
+            ids = sorted(int(i) for i in ids)
+            self._replicas = (ids[0], ids[-1] + 1, s.num_replicas_in_sync)
+        return self._replicas
+
+    def _sum_over_workers(self, values):
+        """``values`` (NumPy) summed over every worker (this process's first
+        replica carries them, its other replicas zeros)."""
+        s, first = self.strategy, self.worker_replicas()[0]
+        dtype = values.dtype
+        v = tf.constant(values.astype(np.float32) if dtype.kind in "iub" else values)
+        per_replica = s.experimental_distribute_values_from_function(
+            lambda ctx: v if ctx.replica_id_in_sync_group == first else tf.zeros_like(v))
+        return s.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None).numpy().astype(dtype)
 
     def across_workers(self):
         """Whether the strategy spans several workers (a multi-worker cluster)."""
@@ -248,6 +277,26 @@ def build_networks(params, input_shape, image_shape, cluster_model, autoencoder=
     return Networks(ae, enc, dec, model, layer, strategy, precision, shape, image_shape)
 
 
+# The k-means start runs on at most this many embeddings (a seeded sample
+# of them beyond), then labels every sample by its nearest centre: on 2.1
+# million samples 20 starts of k-means on all of them would take longer than
+# the training, and a 200,000-point sample places 10 centres as well.
+KMEANS_SAMPLE = 200_000
+
+
+def kmeans_start(z, k, n_init, seed, sample=KMEANS_SAMPLE):
+    """scikit-learn's KMeans on the embedding ``z`` (on a sample of
+    ``sample`` rows, drawn with ``seed``, when ``z`` has more), with
+    ``labels_`` for every row of ``z``."""
+    km = KMeans(k, n_init=n_init, random_state=seed)
+    if len(z) <= sample:
+        return km.fit(z)
+    pick = np.sort(np.random.default_rng(seed).choice(len(z), sample, replace=False))
+    km.fit(z[pick])
+    km.labels_ = km.predict(z)
+    return km
+
+
 class Clock:
     """Seconds since it was made, plus ``offset`` (time spent before a resume)."""
 
@@ -280,6 +329,8 @@ class Trainer:
             if hasattr(cb, "set_trainer"):
                 cb.set_trainer(self)
         self.per_call = self._steps_per_call()
+        # a worker of a multi-worker run reads only the rows its replicas train on
+        self.share = nets.worker_replicas() if nets.across_workers() else None
 
     # ------------------------------------------------------------ state
     def make_pretrain_state(self, epochs):
@@ -388,14 +439,18 @@ class Trainer:
             self.say(f"resuming from the checkpoint in {ckpt.folder}: {state.where(m.maxiter)}")
             self.state = state
         run = self.state
-        if run.phase == "pretrain":
-            if pretrained is not None or m.pretrain_epochs == 0:
-                history, seconds = pretrained or ([], 0.0)
-                run.pretrain_history, run.pretrain_s = list(history), seconds
-            else:
-                self.pretrain()
-            self.initialise(warm)
-        self.cluster()
+        self.nets.shard_passes = self.nets.across_workers()   # each worker its share
+        try:
+            if run.phase == "pretrain":
+                if pretrained is not None or m.pretrain_epochs == 0:
+                    history, seconds = pretrained or ([], 0.0)
+                    run.pretrain_history, run.pretrain_s = list(history), seconds
+                else:
+                    self.pretrain()
+                self.initialise(warm)
+            self.cluster()
+        finally:
+            self.nets.shard_passes = False
         return self.state
 
     # ------------------------------------------------------------ pretraining
@@ -428,7 +483,8 @@ class Trainer:
                 # one graph call per STEPS_PER_CALL mini-batches: signals are seen between calls
                 while len(part) < order.per_epoch:
                     losses = step(*call_args(order.take(min(self.per_call,
-                                                            order.per_epoch - len(part))), x))
+                                                            order.per_epoch - len(part))), x,
+                                             self.share))
                     losses = losses.numpy()
                     part.extend(losses.tolist())
                     run.pretrain_order, run.pretrain_s = order.state(), clock()
@@ -460,7 +516,7 @@ class Trainer:
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             m._warm_init(self.cluster_vars, labels)
         else:
-            km = KMeans(m.n_clusters, n_init=m.kmeans_n_init, random_state=m.random_state).fit(z)
+            km = kmeans_start(z, m.n_clusters, m.kmeans_n_init, m.random_state)
             labels = km.labels_
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             if init_metrics:
@@ -497,7 +553,7 @@ class Trainer:
                     continue
                 # the steps up to the next update (or maxiter), in graph calls
                 todo = min(interval - run.ite % interval, m.maxiter - run.ite, self.per_call)
-                out = step(*call_args(order.take(todo), x)).numpy()
+                out = step(*call_args(order.take(todo), x, self.share)).numpy()
                 run.ite += todo
                 losses.extend(out.tolist())
                 run.pending, run.cluster_order, run.cluster_s = True, order.state(), clock()

@@ -17,7 +17,8 @@ __all__ = ["make_optimizer", "mean", "mse", "apply_step", "compile_pass", "full_
 # Every call is padded to a multiple of ROW_BLOCK (a common multiple of the
 # kernels' row blocks) and one call size serves the whole pass.
 ROW_BLOCK = 48
-PREDICT_BATCH = 43 * ROW_BLOCK   # 2,064 rows a call
+PREDICT_BATCH = 43 * ROW_BLOCK   # 2,064 rows a call ...
+PASS_BYTES = 16 * 2 ** 20        # ... or fewer, to keep a call's samples under 16 MiB
 
 
 def make_optimizer(name, lr=None, momentum=0.9, decay_steps=None, loss_scale=False):
@@ -80,20 +81,38 @@ class _OwnRetracing(logging.Filter):
 tf.get_logger().addFilter(_OwnRetracing())
 
 
-def full_pass(fn, x):
-    """``fn`` (a compiled pass) over ``x`` (NumPy) in calls of one size,
-    ``min(PREDICT_BATCH, len(x))`` rounded up to ROW_BLOCK, the last call
-    padded with zero rows; the outputs' real rows, concatenated."""
+def full_pass(fn, x, share=None):
+    """``fn`` (a compiled pass) over ``x`` (NumPy, or an on-disk source) in
+    calls of one size, ``min(PREDICT_BATCH, len(x))`` rounded up to
+    ROW_BLOCK (fewer rows when that many would exceed PASS_BYTES), the last
+    call padded with zero rows; the outputs' real rows, concatenated.
+
+    With ``share = (index, count, combine)`` (a worker of a multi-worker
+    run) this process computes only the calls ``index, index + count, ...``
+    and ``combine`` (a sum over the workers) fills in the others' rows."""
     n = len(x)
-    size = min(PREDICT_BATCH, -(-n // ROW_BLOCK) * ROW_BLOCK)
+    row_bytes = 4 * int(np.prod(x.shape[1:]))
+    most = max(ROW_BLOCK, PASS_BYTES // row_bytes // ROW_BLOCK * ROW_BLOCK)
+    size = min(PREDICT_BATCH, most, -(-n // ROW_BLOCK) * ROW_BLOCK)
+    starts = range(0, n, size)
+    if share is not None:
+        index, count, combine = share
+        starts = starts[index::count]
     outs = []
-    for i in range(0, n, size):
+    for i in starts:
         xb = x[i:i + size]
         rows = len(xb)
         if rows < size:
             xb = np.concatenate([xb, np.zeros((size - rows,) + xb.shape[1:], xb.dtype)])
-        outs.append(np.asarray(fn(xb))[:rows])
-    return np.concatenate(outs)
+        outs.append((i, np.asarray(fn(xb))[:rows]))
+    if share is None:
+        return np.concatenate([o for _, o in outs])
+    # this worker's calls in place, zeros elsewhere, summed over the workers: exact
+    probe = outs[0][1] if outs else np.asarray(fn(np.zeros((size,) + x.shape[1:], np.float32)))
+    full = np.zeros((n,) + probe.shape[1:], probe.dtype)
+    for i, o in outs:
+        full[i:i + len(o)] = o
+    return combine(full)
 
 
 class BatchOrder:
@@ -161,9 +180,23 @@ def chunks(it, size):
         yield chunk
 
 
-def call_args(batches, x):
-    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``deckeras.trainer.compile_step``."""
+def call_args(batches, x, share=None):
+    """``(idx, bounds, x[idx])`` for a ``run`` compiled by ``deckeras.trainer.compile_step``.
+
+    With ``share = (first, last, k)`` (a worker of a multi-worker run whose
+    replicas are ``first..last - 1`` of ``k``) only the rows those replicas
+    take from each global batch are read; the others are zeros, which this
+    worker's replicas never touch (``compile_step`` gives replica ``r`` the
+    rows ``r * m // k`` to ``(r + 1) * m // k`` of a batch of ``m``)."""
     bounds = np.zeros(len(batches) + 1, np.int32)
     np.cumsum([len(bt) for bt in batches], out=bounds[1:])
     idx = np.concatenate(batches)
-    return idx, bounds, x[idx]
+    if share is None:
+        return idx, bounds, x[idx]
+    first, last, k = share
+    xs = np.zeros((len(idx),) + tuple(x.shape[1:]), np.float32)
+    mine = np.concatenate([np.arange(lo + first * (hi - lo) // k, lo + last * (hi - lo) // k)
+                           for lo, hi in zip(bounds[:-1], bounds[1:])])
+    if len(mine):
+        xs[mine] = x[idx[mine]]
+    return idx, bounds, xs

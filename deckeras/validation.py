@@ -11,8 +11,8 @@ import warnings
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["check_data", "as_images", "image_view", "NOT_IMAGES", "fit_scaling", "value_range",
-           "warn_if_out_of_range", "InputRangeWarning", "weight_arrays", "labels_for_logging"]
+__all__ = ["check_data", "as_images", "image_view", "NOT_IMAGES", "value_range",
+           "warn_if_out_of_range", "InputRangeWarning", "survey", "weight_arrays", "labels_for_logging"]
 
 
 class InputRangeWarning(UserWarning):
@@ -23,9 +23,39 @@ class InputRangeWarning(UserWarning):
 RANGE_SLACK = 0.5
 
 
+def _parts(x):
+    """``x`` whole when it is in memory, in chunks when it is read from disk."""
+    from .source import chunks_of, is_streamed
+    return chunks_of(x) if is_streamed(x) else [x]
+
+
 def value_range(x):
-    """``[min, max]`` over all values of ``x`` (float32), recorded in ``fit``."""
-    return np.array([np.min(x), np.max(x)], np.float32)
+    """``[min, max]`` over all values of ``x`` (float32; an array, or an
+    on-disk source read in chunks, refused if it holds NaN or infinity)."""
+    return survey(x, None)["input_range_"]
+
+
+def survey(x, scale, name="X"):
+    """What ``fit`` records about its input ``x`` (float32 samples in memory,
+    or an on-disk source), in one pass: the value range and the fitted
+    ``scale`` (``fit_scaling``). A source read from disk is also checked for
+    NaN and infinite values here (arrays in memory were checked before)."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    scaler = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(scale)
+    scaler = scaler() if scaler else None
+    lo, hi, start = np.inf, -np.inf, 0
+    for part in _parts(x):
+        flat = part.reshape(len(part), -1)
+        finite = np.isfinite(flat)
+        if not finite.all():
+            i = start + int(np.argwhere(~finite.all(1))[0, 0])
+            raise ValueError(f"{name}: NaN or infinite values (first in sample {i}); clean or "
+                             "impute them first")
+        lo, hi = min(lo, float(flat.min())), max(hi, float(flat.max()))
+        if scaler is not None:
+            scaler.partial_fit(flat)
+        start += len(part)
+    return {"input_range_": np.array([lo, hi], np.float32), **_scaling_of(scale, scaler)}
 
 
 def warn_if_out_of_range(x, fitted, name="X"):
@@ -57,21 +87,14 @@ def weight_arrays(found):
     return arrays or None
 
 
-def fit_scaling(scale, flat):
-    """``scale`` ('minmax', 'standard' or 'none') fitted on ``flat`` samples:
-    ``{"input_scale_": a, "input_offset_": c}`` for x' = x * a + c per
-    feature (scikit-learn's MinMaxScaler to [0, 1] or StandardScaler), or
-    both None."""
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
-    scaler = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(scale)
+def _scaling_of(scale, scaler):
     if scaler is None:
         return {"input_scale_": None, "input_offset_": None}
-    s = scaler().fit(flat)
     if scale == "minmax":
-        a, c = s.scale_, s.min_
+        a, c = scaler.scale_, scaler.min_
     else:
-        a = 1.0 / s.scale_
-        c = -s.mean_ * a
+        a = 1.0 / scaler.scale_
+        c = -scaler.mean_ * a
     return {"input_scale_": np.asarray(a, np.float32), "input_offset_": np.asarray(c, np.float32)}
 
 

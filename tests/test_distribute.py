@@ -60,18 +60,21 @@ def _main(args, env=ENV, wait=True):
 
 @pytest.mark.parametrize("method", ["FcDEC", "DCN"])
 def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
+    """DCN's workers read the data from disk (--stream), each only its share."""
     d = str(tmp_path / "multi")
     procs = []
+    stream = ["--stream"] if method == "DCN" else []
     for cfg in loopback_tf_configs(2):
         env = {**ENV, "TF_CONFIG": cfg}
-        procs.append(_main(["--method", method, *SMALL, "-d", d, "--distribute", "multiworker"],
-                           env=env, wait=False))
+        procs.append(_main(["--method", method, *SMALL, "-d", d, "--distribute", "multiworker",
+                            *stream], env=env, wait=False))
     results = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, results):
         assert p.returncode == 0, err[-3000:]
     assert "outputs in" in results[0][0] and "not kept" in results[1][0]
     chief = json.load(open(os.path.join(d, "summary.json")))
     assert json.load(open(os.path.join(d, "config.json")))["params"]["distribute"] == "multiworker"
+    assert os.path.exists(os.path.join(d, "data.npy")) == bool(stream)
     rc, out, err = _main(["--method", method, *SMALL, "-d", str(tmp_path / "single")])
     assert rc == 0, err
     single = json.load(open(os.path.join(tmp_path / "single", "summary.json")))

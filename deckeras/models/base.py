@@ -25,8 +25,9 @@ from .method import ClusteringMethod
 from ..options import OPTION_PARAMS, SCALAR_PARAMS
 from ..runstate import RunState
 from ..trainer import Interrupted, Trainer, TrainingDiverged, build_networks
-from ..validation import (NOT_IMAGES, as_images, fit_scaling, image_view, labels_for_logging,
-                          value_range, warn_if_out_of_range, weight_arrays)
+from ..source import Samples, as_rows
+from ..validation import (NOT_IMAGES, as_images, image_view, labels_for_logging, survey,
+                          warn_if_out_of_range, weight_arrays)
 from ..weights import load_weights, read_arrays, save_weights
 
 __all__ = ["DeepClusterer", "TrainingDiverged", "Interrupted"]
@@ -76,25 +77,40 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
 
     def _validated(self, x, reset):
         """scikit-learn's input checks (its messages too) and float32; 2-D
-        tables through ``validate_data``, image arrays with ``allow_nd``."""
-        if getattr(x, "ndim", 2) == 2 or not hasattr(x, "shape"):
-            return validate_data(self, x, reset=reset, dtype=np.float32)
-        x = check_array(x, allow_nd=True, dtype=np.float32, input_name="X")
+        tables through ``validate_data``, image arrays with ``allow_nd``.
+        Data read from disk (a memory-mapped ``.npy``, ``NpyRows``, a
+        ``tf.data.Dataset``: ``deckeras.source``) become a ``Samples`` view
+        instead, checked as they are read; returns ``(x, labels the source
+        carries or None)``."""
+        rows, carried = as_rows(x)
+        if rows is not None:
+            x = Samples(rows)
+        elif getattr(x, "ndim", 2) == 2 or not hasattr(x, "shape"):
+            return validate_data(self, x, reset=reset, dtype=np.float32), None
+        else:
+            x = check_array(x, allow_nd=True, dtype=np.float32, input_name="X")
         n = int(np.prod(x.shape[1:]))
         if reset:
             self.n_features_in_ = n
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         elif n != self.n_features_in_:
             raise ValueError(f"X has {n} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
-        return x
+        return x, carried
 
     def _fit_input(self, x, y=None):
         """Check the parameters and ``x``, and fit what ``x`` says about the
         input: returns ``(x, y, found)``, ``x`` scaled and shaped for the
-        network, ``found`` the image view and the scaling (set as fitted
-        attributes only at the end of ``fit``)."""
+        network (a ``Samples`` view for data read from disk), ``found`` the
+        image view and the scaling (set as fitted attributes only at the end
+        of ``fit``)."""
         self._check_params()
-        x = self._validated(x, reset=True)
+        x, carried = self._validated(x, reset=True)
+        if carried is not None:
+            if y is not None:
+                raise ValueError("y given twice: the dataset holds (sample, label) pairs")
+            y = carried
         if y is not None:
             y = labels_for_logging(y, len(x))
         if self.n_clusters > len(x):
@@ -103,23 +119,26 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
         image_shape = image_view(x)
         if (self.arch == "conv" or self._uses_augmentation()) and image_shape is None:
             raise ValueError(f"X has {x.shape[1]} features: {NOT_IMAGES}")
-        found = {"image_shape_": image_shape, "input_range_": value_range(x),
-                 **fit_scaling(self.scale, x.reshape(len(x), -1))}
+        found = {"image_shape_": image_shape, **survey(x, self.scale)}
         return self._shaped(x, found), y, found
 
     def _shaped(self, x, found):
         """``x`` (validated) scaled by ``found``'s scaling, flat or as images."""
+        image = self.arch == "conv"
+        if isinstance(x, Samples):
+            shape = found["image_shape_"] if image else (int(np.prod(x.shape[1:])),)
+            return Samples(x.rows, found.get("input_scale_"), found.get("input_offset_"), shape)
         flat = x.reshape(len(x), -1)
         if found.get("input_scale_") is not None:
             flat = (flat * found["input_scale_"] + found["input_offset_"]).astype(np.float32,
                                                                                 copy=False)
-        return as_images(flat, found["image_shape_"]) if self.arch == "conv" else flat
+        return as_images(flat, found["image_shape_"]) if image else flat
 
     def _prepare(self, x, pretrained_ok=False):
         """``x`` for a fitted model (``pretrained_ok``: one only pretrained will do)."""
         if not (pretrained_ok and getattr(self, "_ae_ready", False)):
             check_is_fitted(self)
-        x = self._validated(x, reset=False)
+        x, _ = self._validated(x, reset=False)
         warn_if_out_of_range(x, getattr(self, "input_range_", None))
         return self._shaped(x, {k: getattr(self, k, None) for k in FOUND})
 
