@@ -3,6 +3,7 @@
 
     python bench/streaming.py DIR                      # n = 70,000, 700,000, 2,100,000
     python bench/streaming.py DIR --sizes 70000        # just the in-memory comparison
+    python bench/streaming.py DIR --sizes 700000 --workers 2   # memory per loopback worker
 
 Writes MNIST (uint8 pixels, 70,000 images) to ``DIR/mnist-70000.npy`` and,
 for larger n, MNIST with augmentation (each further copy rotated and shifted
@@ -35,7 +36,7 @@ import json, resource, sys, time
 import numpy as np
 t0 = time.time()
 from deckeras import DEC
-path, mode, maxiter, interval, precision = sys.argv[1:6]
+path, mode, maxiter, interval, precision, distribute = sys.argv[1:7]
 x = np.load(path, mmap_mode="r")
 if mode == "memory":
     x = np.array(x)
@@ -43,7 +44,8 @@ n = len(x)
 m = DEC(n_clusters=10, dims=[500, 500, 2000], embedding_dim=10, pretrain_epochs=1,
         pretrain_optimizer="adam", batch_size=256, maxiter=int(maxiter),
         update_interval=int(interval), tol=0.0, kmeans_n_init=4, scale="minmax",
-        precision=precision, random_state=0, verbose=0)
+        precision=precision, random_state=0, verbose=0,
+        distribute=None if distribute == "none" else distribute)
 t = time.time()
 m.fit(x)
 fit_s = time.time() - t
@@ -87,13 +89,24 @@ def make_file(folder, n):
     return path
 
 
-def run(path, mode, maxiter, interval, precision):
+def run(path, mode, maxiter, interval, precision, workers=1):
+    """One fit in a child process; with ``workers`` > 1, that many children on
+    loopback ports (``--distribute multiworker``): one result per worker."""
+    from deckeras.distribute import loopback_tf_configs
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([sys.executable, "-c", CHILD, path, mode, str(maxiter), str(interval),
-                          precision], capture_output=True, text=True, cwd=ROOT, env=env)
-    if out.returncode:
-        raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    cmd = [sys.executable, "-c", CHILD, path, mode, str(maxiter), str(interval), precision,
+           "multiworker" if workers > 1 else "none"]
+    configs = loopback_tf_configs(workers) if workers > 1 else [None]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=ROOT, env=dict(env, **({"TF_CONFIG": c} if c else {})))
+             for c in configs]
+    results = []
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode:
+            raise SystemExit(err[-3000:])
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
 
 
 def main():
@@ -103,6 +116,9 @@ def main():
     p.add_argument("--maxiter", type=int, default=200)
     p.add_argument("--interval", type=int, default=100)
     p.add_argument("--precision", default="auto")
+    p.add_argument("--workers", type=int, default=1,
+                   help="with 2 or more: that many loopback workers per run (--distribute "
+                        "multiworker), each worker's peak RSS printed; both modes at every n")
     a = p.parse_args()
     os.makedirs(a.folder, exist_ok=True)
     print(f"host: {open('/proc/cpuinfo').read().count('processor')} cpus; "
@@ -110,9 +126,16 @@ def main():
           f"iterations, a target update every {a.interval}", flush=True)
     for n in sorted(a.sizes):
         path = make_file(a.folder, n)
-        modes = ["memory", "stream"] if n == min(a.sizes) else ["stream"]
+        modes = ["memory", "stream"] if n == min(a.sizes) or a.workers > 1 else ["stream"]
         for mode in modes:
-            r = run(path, mode, a.maxiter, a.interval, a.precision)
+            rs = run(path, mode, a.maxiter, a.interval, a.precision, a.workers)
+            if a.workers > 1:
+                print(f"n={n:>9,} {mode:>6}, {a.workers} workers: peak RSS per worker "
+                      + ", ".join(f"{r['peak_rss_mb']:.0f}" for r in rs) + " MiB; fit "
+                      + ", ".join(f"{r['fit_s']:.1f}" for r in rs) + " s; labels "
+                      + ", ".join(r["labels_sha"] for r in rs), flush=True)
+                continue
+            r = rs[0]
             buffers = n * (10 * 4 + 10 * 4 + 4 + 4 + 4) / 2 ** 20   # P, q, z, labels x2
             print(f"n={n:>9,} {mode:>6}: peak RSS {r['peak_rss_mb']:7.0f} MiB (O(n k) buffers "
                   f"~{buffers:.0f} MiB; data as float32 {n * 784 * 4 / 2 ** 20:.0f} MiB), "

@@ -43,6 +43,9 @@ SCALAR_PARAMS = {
     "rotation": (Real, 0, 180, "both", False),
     "shift": (Real, 0, 1, "both", False),
     "pretrain_noise": (Real, 0, 1, "left", False),
+    "brb_interval": (Integral, 1, None, "left", True),
+    "brb_alpha": (Real, 0, 1, "both", False),
+    "brb_sample": (Integral, 1, None, "left", False),
 }
 OPTION_PARAMS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
                  "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,

@@ -133,7 +133,8 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
               ["index", "label"])
     summary = {"method": method, "dataset": dataset, "seed": seed, **final,
                "init": model.init_metrics_, "iterations": int(model.n_iter_),
-               "converged": bool(model.converged_), "pretrain_reused": bool(pretrained_weights),
+               "converged": bool(model.converged_), "brb_resets": int(model.brb_resets_),
+               "pretrain_reused": bool(pretrained_weights),
                "pretrain_s": round(model.pretrain_time_, 2),
                "cluster_s": round(model.cluster_time_, 2),
                "total_s": round(time.time() - t_start, 2)}

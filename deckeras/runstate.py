@@ -32,6 +32,7 @@ class RunState:
     converged: bool = False
     cluster_order: dict = None
     lamda: float = None          # DCN: the weight of the k-means term in use
+    resets: int = 0              # BRB resets done (brb_interval)
     saves: int = 0
 
     def to_dict(self):

@@ -297,6 +297,38 @@ def kmeans_start(z, k, n_init, seed, sample=KMEANS_SAMPLE):
     return km
 
 
+def soft_reset(encoder, alpha, seed):
+    """BRB's soft reset (Miklautz et al., ICLR 2025): every Dense and Conv2D
+    layer of ``encoder`` but the last (the embedding layer) moves to
+    ``alpha * w + (1 - alpha) * w0``, ``w0`` a fresh draw of a layer's
+    initialisation as the paper's code draws it (PyTorch's ``kaiming_uniform_``:
+    kernels uniform in +-sqrt(6 / fan_in); biases uniform in
+    +-1/sqrt(fan_in)), from NumPy seeded by ``seed`` (a sequence): every
+    worker and every resume draws the same."""
+    layers = [l for l in encoder.layers if getattr(l, "kernel", None) is not None]
+    for i, layer in enumerate(layers[:-1]):
+        rng = np.random.default_rng(list(seed) + [i])
+        kernel = layer.kernel
+        fan_in = int(np.prod(kernel.shape[:-1]))
+        w0 = rng.uniform(-1, 1, kernel.shape) * math.sqrt(6.0 / fan_in)
+        kernel.assign((alpha * kernel.numpy() + (1 - alpha) * w0).astype(np.float32))
+        if getattr(layer, "bias", None) is not None:
+            b0 = rng.uniform(-1, 1, layer.bias.shape) / math.sqrt(fan_in)
+            layer.bias.assign((alpha * layer.bias.numpy() + (1 - alpha) * b0).astype(np.float32))
+
+
+def clear_optimizer_state(optimizer, variables):
+    """Zero ``optimizer``'s slots (momentum, velocity, ...) of ``variables``:
+    Keras names a slot ``<variable path with _>_<slot>``."""
+    prefixes = [v.path.replace("/", "_") + "_" for v in variables]
+    shapes = [tuple(v.shape) for v in variables]
+    for slot in optimizer.variables:
+        name = slot.path.rsplit("/", 1)[-1]
+        for prefix, shape in zip(prefixes, shapes):
+            if name.startswith(prefix) and tuple(slot.shape) == shape:
+                slot.assign(np.zeros(shape, slot.dtype))
+
+
 class Clock:
     """Seconds since it was made, plus ``offset`` (time spent before a resume)."""
 
@@ -540,6 +572,8 @@ class Trainer:
         step = self.compile(fn, **options)
         n, b = len(x), m.batch_size
         interval = m.update_interval or max(1, math.ceil(n / b))
+        # BRB: a reset every brb_interval epochs (none at maxiter: nothing follows it)
+        every = m.brb_interval * math.ceil(n / b) if m.brb_interval else None
         seed = None if m.random_state is None else m.random_state + 1
         order = BatchOrder(n, b, seed).restore(run.cluster_order)
         clock = Clock(run.cluster_s)
@@ -548,11 +582,17 @@ class Trainer:
                     steps=interval, epochs=-(-m.maxiter // interval) + 1)
         with self._phase():
             while run.phase == "cluster":
+                if every and 0 < run.ite < m.maxiter and run.resets < run.ite // every:
+                    self._reset(run.ite // every)          # then a target update at once
+                    run.resets, run.pending = run.ite // every, True
+                    self._update(clock, order)
+                    continue
                 if run.pending and (run.ite % interval == 0 or run.ite == m.maxiter):
                     self._update(clock, order)
                     continue
-                # the steps up to the next update (or maxiter), in graph calls
-                todo = min(interval - run.ite % interval, m.maxiter - run.ite, self.per_call)
+                # the steps up to the next update, reset or maxiter, in graph calls
+                todo = min(interval - run.ite % interval, m.maxiter - run.ite, self.per_call,
+                           every - run.ite % every if every else m.maxiter)
                 out = step(*call_args(order.take(todo), x, self.share)).numpy()
                 run.ite += todo
                 losses.extend(out.tolist())
@@ -561,6 +601,26 @@ class Trainer:
                                                                 "iter": run.ite})
                 self.check_finite(out, f"clustering iteration {run.ite}")
         self.callbacks.on_train_end()
+
+    def _reset(self, r):
+        """BRB reset number ``r``: soft-reset the encoder, k-means (10 starts)
+        on ``brb_sample`` embeddings drawn anew, restart the clusters from its
+        centres and clear the optimizer's state of the centres it trains.
+        Seeded by (random_state, r): a resumed run and every worker redo it
+        the same way."""
+        m, nets, x = self.method, self.nets, self.x
+        seed = [0 if m.random_state is None else int(m.random_state), int(r)]
+        soft_reset(nets.encoder, m.brb_alpha, seed)
+        rng = np.random.default_rng(seed + [1 << 20])
+        n = len(x)
+        pick = np.sort(rng.choice(n, min(n, m.brb_sample), replace=False))
+        z = m._embed(nets, x[pick])
+        self.check_finite(z, f"the embedding after reset {r}")
+        km = KMeans(m.n_clusters, n_init=10, random_state=int(rng.integers(2 ** 31))).fit(z)
+        m._recluster(nets, self.cluster_vars, km.cluster_centers_, x)
+        clear_optimizer_state(self.optimizer, m._optimized_centres(nets))
+        self.say(f"BRB reset {r} at iteration {self.state.ite}: encoder soft-reset "
+                 f"(alpha {m.brb_alpha}), k-means on {len(pick)} embeddings")
 
     def _update(self, clock, order):
         """A target update: new targets and labels from clean data, a row of

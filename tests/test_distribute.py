@@ -60,14 +60,16 @@ def _main(args, env=ENV, wait=True):
 
 @pytest.mark.parametrize("method", ["FcDEC", "DCN"])
 def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
-    """DCN's workers read the data from disk (--stream), each only its share."""
+    """DCN's workers read the data from disk (--stream), each only its share,
+    and break the reclustering barrier every 2 epochs (resets at 16, 32, 48)."""
     d = str(tmp_path / "multi")
     procs = []
     stream = ["--stream"] if method == "DCN" else []
+    brb = ["--brb-interval", "2"] if method == "DCN" else []
     for cfg in loopback_tf_configs(2):
         env = {**ENV, "TF_CONFIG": cfg}
-        procs.append(_main(["--method", method, *SMALL, "-d", d, "--distribute", "multiworker",
-                            *stream], env=env, wait=False))
+        procs.append(_main(["--method", method, *SMALL, *brb, "-d", d, "--distribute",
+                            "multiworker", *stream], env=env, wait=False))
     results = [p.communicate(timeout=600) for p in procs]
     for p, (out, err) in zip(procs, results):
         assert p.returncode == 0, err[-3000:]
@@ -75,10 +77,11 @@ def test_two_workers_on_loopback_train_like_one_process(method, tmp_path):
     chief = json.load(open(os.path.join(d, "summary.json")))
     assert json.load(open(os.path.join(d, "config.json")))["params"]["distribute"] == "multiworker"
     assert os.path.exists(os.path.join(d, "data.npy")) == bool(stream)
-    rc, out, err = _main(["--method", method, *SMALL, "-d", str(tmp_path / "single")])
+    rc, out, err = _main(["--method", method, *SMALL, *brb, "-d", str(tmp_path / "single")])
     assert rc == 0, err
     single = json.load(open(os.path.join(tmp_path / "single", "summary.json")))
     assert abs(chief["acc"] - single["acc"]) <= 0.03, (chief, single)
+    assert chief["brb_resets"] == single["brb_resets"] == (3 if brb else 0)
     assert not [f for f in os.listdir(tmp_path) if f.startswith("deckeras-worker")]
     if method == "FcDEC":
         # rerun, worker 1 without the chief's checkpoint (as on another machine with no

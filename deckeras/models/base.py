@@ -268,6 +268,7 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
         self.converged_ = bool(run.converged)
         self.labels_ = trainer.labels.numpy().astype(np.int64)   # those of the weights saved last
         self.cluster_time_ = float(run.cluster_s)
+        self.brb_resets_ = int(run.resets)
         self._fitted_extras(run)
         self._fitted = True
         return self

@@ -56,6 +56,7 @@ class DCN(DeepClusterer):
                  pretrain_schedule="constant", pretrain_noise=0.0,
                  optimizer="adam", lr=1e-4, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=None, tol=0.0, kmeans_n_init=20, random_state=None,
+                 brb_interval=None, brb_alpha=0.8, brb_sample=10000,
                  verbose=0, save_dir=None, jit_compile=False, precision="auto",
                  scale="minmax", warm_start=False, distribute=None,
                  tensorboard_dir=None):
@@ -104,6 +105,12 @@ class DCN(DeepClusterer):
         nets.layer.centres.assign(kmeans.cluster_centers_.astype(np.float32))
         nets.layer.counts.assign(np.full(self.n_clusters, self.init_count, dtype=np.float32))
         cluster_vars["S"].assign(kmeans.labels_.astype(np.int32))
+
+    def _recluster(self, nets, cluster_vars, centres, x):
+        # the BRB code keeps DCN's counts (and resets no centre momentum: the
+        # centres move by counts, not by the optimizer)
+        nets.layer.centres.assign(np.asarray(centres, np.float32))
+        cluster_vars["S"].assign(self._labels_of(nets, x).astype(np.int32))
 
     def _warm_init(self, cluster_vars, labels):
         cluster_vars["S"].assign(labels.astype(np.int32))

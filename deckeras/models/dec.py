@@ -31,6 +31,7 @@ class DEC(DeepClusterer):
                  pretrain_schedule="constant", pretrain_noise=0.0,
                  optimizer="sgd", lr=0.01, momentum=0.9, batch_size=256, maxiter=20000,
                  update_interval=140, tol=1e-3, kmeans_n_init=20, random_state=None,
+                 brb_interval=None, brb_alpha=0.8, brb_sample=10000,
                  verbose=0, save_dir=None, jit_compile=False, precision="auto",
                  scale="minmax", warm_start=False, distribute=None,
                  tensorboard_dir=None):
@@ -59,6 +60,12 @@ class DEC(DeepClusterer):
 
     def _init_clusters(self, nets, cluster_vars, z, kmeans):
         nets.layer.set_centres(kmeans.cluster_centers_.astype(np.float32))
+
+    def _recluster(self, nets, cluster_vars, centres, x):
+        nets.layer.set_centres(np.asarray(centres, np.float32))   # P: at the update that follows
+
+    def _optimized_centres(self, nets):
+        return [nets.layer.clusters]
 
     def _q_of(self, outputs):
         return outputs[0] if isinstance(outputs, (list, tuple)) else outputs

@@ -61,6 +61,21 @@ tensorboard_dir : str, optional
     Also write the pretraining loss per epoch and the clustering loss,
     delta-label and (with ``y``) ACC/NMI/ARI per target update as
     TensorBoard scalars (``tf.summary``) under ``pretrain/`` and ``cluster/``.
+brb_interval : int, optional
+    Break the reclustering barrier (BRB; Miklautz et al., ICLR 2025): every
+    ``brb_interval`` epochs of clustering (an epoch: ``ceil(n /
+    batch_size)`` iterations) soft-reset the encoder, re-run k-means on the
+    new embedding and restart the clusters from it. None (the default): no
+    resets. The paper's setting for autoencoders: 20.
+brb_alpha : float, default 0.8
+    The soft reset: every encoder layer but the embedding layer moves to
+    ``brb_alpha * w + (1 - brb_alpha) * w0``, ``w0`` a fresh draw of its
+    initialisation (He-uniform kernels, biases uniform in +-1/sqrt(fan_in));
+    1 keeps the weights. The optimizer's state for DEC's centres is
+    cleared at each reset.
+brb_sample : int, default 10000
+    Embeddings the reclustering k-means (10 starts) runs on, drawn anew at
+    each reset; every sample is then assigned to its nearest new centre.
 jit_compile : bool, default False
     Compile train steps with XLA (augmentation runs outside it). On CPU it
     speeds up dense clustering steps and slows conv ones (bench/README.md).
@@ -115,6 +130,8 @@ pretrain_optimizer_, optimizer_ : keras.optimizers.Optimizer
     The optimizers of the two phases, as training left them.
 pretrain_time_, cluster_time_ : float
     Seconds spent in each phase (summed over resumes).
+brb_resets_ : int
+    BRB resets done (``brb_interval``).
 """
 
 

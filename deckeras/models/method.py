@@ -34,6 +34,17 @@ class ClusteringMethod(abc.ABC):
     def _init_clusters(self, nets, cluster_vars, z, kmeans):
         """Set the clusters from a fitted ``KMeans`` on the embeddings ``z``."""
 
+    @abc.abstractmethod
+    def _recluster(self, nets, cluster_vars, centres, x):
+        """BRB's reclustering: the clusters restart from ``centres`` (k-means
+        on the embedding after a soft reset), keeping what the method carries
+        across resets (DCN's counts); ``x`` (prepared) for per-sample state."""
+
+    def _optimized_centres(self, nets):
+        """The centre variables the clustering optimizer trains (their
+        optimizer state is cleared at a BRB reset); none by default."""
+        return []
+
     def _warm_init(self, cluster_vars, labels):
         """warm_start: set the per-sample state from the current ``labels``."""
 
