@@ -25,7 +25,9 @@ from .validation import InputRangeWarning
 
 __all__ = ["main", "predict", "export"]
 
-PREDICT_CHUNK = 8192       # samples read, scaled and predicted at a time
+# samples read, scaled and predicted at a time; None: source.chunks_of's own
+# size (8,192 samples, fewer when they would pass 32 MiB)
+PREDICT_CHUNK = None
 
 
 def _run_model(run_dir):
@@ -40,23 +42,20 @@ def _run_model(run_dir):
 
 
 def _chunks(data, model, cfg, data_dir=None, data_options=None):
-    """``data`` (a name, file or image folder) in chunks of samples. A
-    ``.npy`` file is memory-mapped, so files larger than memory stream."""
+    """``data`` (a name, file or image folder) in chunks of samples. An
+    ``.npy`` file is read a chunk at a time (``source.NpyRows``), so files
+    larger than memory stream."""
+    from .source import NpyRows, chunks_of
     if str(data).lower().endswith(".npy") and os.path.isfile(data):
-        try:
-            x = np.load(data, mmap_mode="r", allow_pickle=False)
-        except ValueError as e:
-            raise ValueError(f"{data}: cannot memory-map the array ({e})") from None
-        if x.ndim < 2:
-            raise ValueError(f"{data}: expected samples along the first axis, got shape {x.shape}")
-        return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
-    from .datasets import load_dataset
-    opts = {**cfg.get("data_options", {}), **(data_options or {})}
-    if opts.pop("stream", False):      # decoded or written to a temporary .npy first
-        from .runs import stream_cache
-        opts["stream"] = stream_cache(None)
-    x, _ = load_dataset(data, image="auto", data_dir=data_dir, **opts)   # the model reshapes
-    return len(x), (x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK))
+        x = NpyRows(data)
+    else:
+        from .datasets import load_dataset
+        opts = {**cfg.get("data_options", {}), **(data_options or {})}
+        if opts.pop("stream", False):      # decoded or written to a temporary .npy first
+            from .runs import stream_cache
+            opts["stream"] = stream_cache(None)
+        x, _ = load_dataset(data, image="auto", data_dir=data_dir, **opts)   # the model reshapes
+    return len(x), chunks_of(x, PREDICT_CHUNK)
 
 
 def predict(run_dir, data, out, proba=False, data_dir=None, data_options=None):

@@ -53,12 +53,8 @@ def stream_cache(folder):
     """Where ``--stream`` writes a source that is not an ``.npy`` file."""
     if folder is not None:
         return RunFolder(folder).make_writable().data_cache
-    import tempfile
-    from .source import remove_later
-    fd, path = tempfile.mkstemp(suffix=".npy", prefix="deckeras-")
-    os.close(fd)
-    remove_later(path)
-    return path
+    from .source import temporary_npy
+    return temporary_npy(at_exit=True)
 
 
 def _config(method, dataset, seed, model, x, pretrained_weights, data_options):

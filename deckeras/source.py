@@ -27,7 +27,7 @@ import weakref
 import numpy as np
 
 __all__ = ["NpyRows", "NpyWriter", "Samples", "as_rows", "cache_dataset", "chunks_of",
-           "CHUNK", "digest", "is_streamed", "remove_later"]
+           "CHUNK", "digest", "is_streamed", "temporary_npy"]
 
 CHUNK = 8192               # rows a full-data statistic handles at a time, at most ...
 CHUNK_BYTES = 32 * 2 ** 20  # ... and at most this many bytes of float32 samples
@@ -129,10 +129,17 @@ class NpyRows:
         return f"NpyRows({self.path!r}, shape={self.shape}, dtype={self.dtype})"
 
 
-def remove_later(path):
-    """Remove ``path`` when the process exits (a temporary cache file)."""
-    import atexit
-    atexit.register(_remove, path)
+def temporary_npy(folder=None, at_exit=False):
+    """A new empty ``deckeras-*.npy`` file in ``folder`` (default the
+    temporary folder) for a cache; with ``at_exit`` removed when the process
+    exits (otherwise its ``NpyRows(path, _cleanup=True)`` removes it)."""
+    import tempfile
+    fd, path = tempfile.mkstemp(suffix=".npy", prefix="deckeras-", dir=folder)
+    os.close(fd)
+    if at_exit:
+        import atexit
+        atexit.register(_remove, path)
+    return path
 
 
 def _remove(path):
@@ -289,7 +296,6 @@ def cache_dataset(ds, path=None, cache_dir=None, name="X"):
     Without ``path`` the file goes to ``cache_dir`` (or the temporary folder)
     and is removed when the returned rows are no longer referenced.
     """
-    import tempfile
     import tensorflow as tf
     spec = ds.element_spec
     labelled = isinstance(spec, tuple)
@@ -311,8 +317,7 @@ def cache_dataset(ds, path=None, cache_dir=None, name="X"):
         dtype = np.dtype(np.float32)
     cleanup = path is None
     if path is None:
-        fd, path = tempfile.mkstemp(suffix=".npy", prefix="deckeras-", dir=cache_dir)
-        os.close(fd)
+        path = temporary_npy(cache_dir)
     labels = []
     try:
         with NpyWriter(path, dtype, xspec.shape.as_list()) as out:

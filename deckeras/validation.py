@@ -24,9 +24,20 @@ RANGE_SLACK = 0.5
 
 
 def _parts(x):
-    """``x`` whole when it is in memory, in chunks when it is read from disk."""
+    """``(parts, on_disk)``: ``x`` whole when it is in memory, in chunks when
+    it is read from disk."""
     from .source import chunks_of, is_streamed
-    return chunks_of(x) if is_streamed(x) else [x]
+    return (chunks_of(x), True) if is_streamed(x) else ([x], False)
+
+
+def check_finite(x, name, start=0):
+    """A one-line ValueError when ``x`` (samples from number ``start`` on)
+    holds NaN or infinite values, naming how many and the first sample."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i = start + int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
+        raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
+                         f"(first in sample {i}); clean or impute them first")
 
 
 def value_range(x):
@@ -44,13 +55,11 @@ def survey(x, scale, name="X"):
     scaler = {"minmax": MinMaxScaler, "standard": StandardScaler}.get(scale)
     scaler = scaler() if scaler else None
     lo, hi, start = np.inf, -np.inf, 0
-    for part in _parts(x):
+    parts, on_disk = _parts(x)
+    for part in parts:
         flat = part.reshape(len(part), -1)
-        finite = np.isfinite(flat)
-        if not finite.all():
-            i = start + int(np.argwhere(~finite.all(1))[0, 0])
-            raise ValueError(f"{name}: NaN or infinite values (first in sample {i}); clean or "
-                             "impute them first")
+        if on_disk:                 # arrays in memory: scikit-learn's checks did it
+            check_finite(flat, name, start)
         lo, hi = min(lo, float(flat.min())), max(hi, float(flat.max()))
         if scaler is not None:
             scaler.partial_fit(flat)
@@ -124,11 +133,7 @@ def check_data(x, y=None, name="data"):
                         input_name=str(name))
     except ValueError as e:          # complex values, ...
         raise ValueError(f"{name}: {str(e).splitlines()[0]}") from None
-    if not np.isfinite(x).all():
-        bad = ~np.isfinite(x)
-        i = int(np.argwhere(bad.reshape(len(x), -1).any(1))[0, 0])
-        raise ValueError(f"{name}: {int(bad.sum())} NaN or infinite values "
-                         f"(first in sample {i}); clean or impute them first")
+    check_finite(x, name)
     if y is not None:
         y = np.asarray(y).ravel()
         if len(y) != len(x):
