@@ -20,10 +20,11 @@ USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError
 # constraints (``_SCALARS``, ``_OPTIONS``) and their docstrings; these are the
 # parameters that are not flags (set from other flags or meaningless on a
 # command line) and the flags whose name is not the parameter's.
-NOT_FLAGS = ("n_clusters", "arch", "dims", "filters", "init", "keep_decoder", "random_state",
+NOT_FLAGS = ("n_clusters", "arch", "init", "keep_decoder", "random_state",
              "verbose", "save_dir", "warm_start", "distribute")
 RENAMED = {"jit_compile": "jit", "tensorboard_dir": "tensorboard", "augment": "aug_cluster"}
 SHORT = {"update_interval": "-i"}
+LISTS = ("dims", "filters")          # flags taking several numbers: --dims 500 500 2000
 # what the command line adds to a parameter's own description
 CLI_NOTES = {
     "augment": "implied by -DA methods on the papers' data sets; on other data they augment "
@@ -97,7 +98,9 @@ def _add_param_flags(p):
             help_ += f"; {CLI_NOTES[name]}"
         kw = {"dest": dest, "default": None, "help": help_.replace("%", "%%")}
         names = ["--" + dest.replace("_", "-")] + ([SHORT[name]] if name in SHORT else [])
-        if name in cls._OPTIONS:
+        if name in LISTS:
+            kw.update(nargs="+", type=_positive_int, metavar="N")
+        elif name in cls._OPTIONS:
             kw["choices"] = cls._OPTIONS[name]
         elif name in cls._SCALARS:
             kind = cls._SCALARS[name][0]
@@ -115,9 +118,9 @@ def add_common_flags(p):
     only the flags a user gives override the method's settings."""
     p.add_argument("--protocol", choices=PROTOCOLS,
                    help="default: the papers' settings on their data sets (FcDEC on MNIST: "
-                        "120 denoising pretraining epochs, measured to match), the small-data "
-                        "rules elsewhere (digits, synthetic, your files); paper: every method "
-                        "in its paper's form on any data (docs/algorithms.md)")
+                        "50 denoising pretraining epochs in batches of 128, measured to match), "
+                        "the small-data rules elsewhere (digits, synthetic, your files); paper: "
+                        "every method in its paper's form on any data (docs/algorithms.md)")
     p.add_argument("--pretrained-weights", help="autoencoder weights (.h5): skip pretraining")
     _add_param_flags(p)
     p.add_argument("--n-clusters", type=_n_clusters,
@@ -208,6 +211,16 @@ _lamda = _or_auto(float, "a number")
 
 def _int_like(s):
     return int(float(s))   # DEC-DA passes 2e4
+
+
+def _positive_int(s):
+    try:
+        n = int(s)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a whole number of at least 1")
+    return n
 
 
 def resolve_params(method, dataset, args, seed):

@@ -104,6 +104,7 @@ def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsy
     (["--method", "DCN", "--dataset", "digits", "--init-count", "0"], "--init-count 0.0, must be >= 1"),
     (["--method", "FcDEC", "--dataset", "digits", "--lamda", "1"], "does not apply"),
     (["--method", "FcDEC", "--dataset", "digits", "--pretrain-noise", "1"], "--pretrain-noise 1.0, must be < 1"),
+    (["--method", "ConvDEC", "--dataset", "digits", "--filters", "8", "16"], "--filters must be 3 whole numbers"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, msg, tmp_path, capsys):
     d = str(tmp_path / "out")
@@ -168,6 +169,10 @@ def test_flags_reach_the_estimator():
     assert not model._reconstructs() and model.optimizer == "sgd"
     assert cli.resolve_params("ConvDCN", "mnist", p.parse_args(["--lamda", "auto"]), 0)["lamda"] == "auto"
     assert cli.resolve_params("ConvDCN", "digits", p.parse_args(["--lamda", "0.5"]), 0)["lamda"] == 0.5
+    sized = cli.resolve_params("DCN", "digits", p.parse_args(["--dims", "64", "32", "--filters", "4", "8", "16"]), 0)
+    assert (sized["dims"], sized["filters"]) == ([64, 32], [4, 8, 16])
+    with pytest.raises(SystemExit):
+        p.parse_args(["--dims", "64", "0"])
     noisy = cli.resolve_params("FcDEC", "digits", p.parse_args(["--pretrain-noise", "0.3"]), 0)
     assert make_method("FcDEC", "digits", **noisy).pretrain_noise == 0.3
     # FcDEC on MNIST: the faster schedule by default, the paper's under --protocol paper

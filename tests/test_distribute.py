@@ -45,7 +45,7 @@ def test_the_comparison_catches_centres_updated_from_one_replica():
 
 
 SMALL = ["--dataset", "digits", "--seed", "0", "--pretrain-epochs", "6", "--maxiter", "60",
-         "-i", "20", "--tol", "0", "-v", "0"]
+         "-i", "20", "--tol", "0", "-v", "0", "--dims", "64", "32"]
 
 
 def _main(args, env=ENV, wait=True):

@@ -51,7 +51,7 @@ def run(tmp_path_factory):
     d = tmp_path_factory.mktemp("run") / "fcdec"
     rc, out, err = deckeras_process("train", "--method", "FcDEC", "--dataset", "digits", "--seed", "0",
                          "--pretrain-epochs", "15", "--maxiter", "120", "-i", "40", "-v", "0",
-                         "-d", d, "--tensorboard", d / "tb")
+                         "--dims", "64", "32", "-d", d, "--tensorboard", d / "tb")
     assert rc == 0, err
     assert err == "", err            # no TensorFlow start-up noise on the command line
     return d

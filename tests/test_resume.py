@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 600 digits in a file, mini-batches of 64: 10 steps a pretraining epoch, so
 # every run is a few seconds of training and the kills still land mid-phase
 ARGS = ["--method", "FcDEC", "--dataset", None, "--seed", "0", "--pretrain-epochs", "30",
-        "--maxiter", "240", "-i", "30", "--tol", "0", "--batch-size", "64"]
+        "--maxiter", "240", "-i", "30", "--tol", "0", "--batch-size", "64", "--dims", "64", "32"]
 
 
 @pytest.fixture(scope="module", autouse=True)

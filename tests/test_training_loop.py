@@ -19,8 +19,8 @@ def test_steps_per_call_does_not_change_training(method, small_digits, monkeypat
     results = []
     for per_call in (1, 64):
         monkeypatch.setattr(trainer, "STEPS_PER_CALL", per_call)
-        m = make_method(method, "digits", pretrain_epochs=3, maxiter=25, update_interval=10,
-                        tol=0.0, random_state=3).fit(x)
+        m = make_method(method, "digits", dims=[64, 64], pretrain_epochs=3, maxiter=25,
+                        update_interval=10, tol=0.0, random_state=3).fit(x)
         results.append((m.pretrain_history_, _weights(m.model_), m.labels_, m.n_iter_,
                         [r["loss"] for r in m.history_]))
     (h1, w1, l1, n1, c1), (h2, w2, l2, n2, c2) = results
@@ -54,8 +54,9 @@ def test_loop_runs_the_batches_it_is_given():
 def test_xla_steps_train_with_augmentation(method, small_digits):
     """jit_compile=True: augmentation (no XLA kernel) runs beside the compiled step."""
     x, y = small_digits
-    m = make_method(method, "digits", pretrain_epochs=1, maxiter=10, update_interval=5,
-                    tol=0.0, random_state=0, jit_compile=True).fit(x.reshape(-1, 8, 8))
+    m = make_method(method, "digits", dims=[64, 64], pretrain_epochs=1, maxiter=10,
+                    update_interval=5, tol=0.0, random_state=0,
+                    jit_compile=True).fit(x.reshape(-1, 8, 8))
     assert m.n_iter_ == 10 and np.isfinite(m.pretrain_history_[-1]["loss"])
     assert m.labels_.shape == (len(x),) and set(m.labels_) <= set(range(m.n_clusters))
     assert np.array_equal(m.predict(x), m.labels_)
@@ -65,8 +66,9 @@ def test_xla_steps_train_with_augmentation(method, small_digits):
 def test_mixed_bfloat16_trains_float32_weights_and_reloads(method, small_digits, tmp_path):
     x, y = small_digits
     x = x.reshape(-1, 8, 8)            # images: ConvDEC-DA's network and augmentation need them
+    small = dict(dims=[64, 64], filters=(8, 16, 32))      # bfloat16 is emulated on some CPUs
     m = make_method(method, "digits", pretrain_epochs=2, maxiter=20, random_state=0,
-                    precision="mixed_bfloat16").fit(x, y)
+                    precision="mixed_bfloat16", **small).fit(x, y)
     assert any(layer.compute_dtype == "bfloat16" for layer in m.autoencoder_.layers)
     assert all(w.dtype == np.float32 for w in _weights(m.model_))
     z = m.transform(x)
@@ -75,7 +77,7 @@ def test_mixed_bfloat16_trains_float32_weights_and_reloads(method, small_digits,
     assert np.array_equal(labels, m.labels_)
     path = str(tmp_path / "m.h5")
     m.save(path)
-    fresh = make_method(method, "digits", precision="mixed_bfloat16").load(
+    fresh = make_method(method, "digits", precision="mixed_bfloat16", **small).load(
         path, m.input_shape_, m.image_shape_)
     assert np.array_equal(fresh.predict(x), labels)
 
@@ -178,8 +180,8 @@ def test_denoising_pretraining_restores_clean_inputs_from_masked_ones(small_digi
     data's variance; a masked target would teach it to output zeros."""
     x, _ = small_digits
     x = x.astype(np.float32)
-    kw = dict(pretrain_epochs=40, pretrain_optimizer="adam", batch_size=64, random_state=0,
-              precision="float32")
+    kw = dict(dims=[64, 64], pretrain_epochs=40, pretrain_optimizer="adam", batch_size=64,
+              random_state=0, precision="float32")
     noisy = make_method("FcDEC", "digits", pretrain_noise=0.999, **kw).pretrain(x)
     blank = noisy.autoencoder_.predict(np.zeros_like(x[:1]), verbose=0)[0]
     mean = x.mean(axis=0)

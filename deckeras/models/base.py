@@ -9,6 +9,7 @@ subclass supplies the clustering model, its loss step and the per-update
 bookkeeping through the hooks of ``ClusteringMethod`` (see ``DEC`` and ``DCN``).
 """
 import sys
+from numbers import Integral
 
 import numpy as np
 import tensorflow as tf
@@ -69,6 +70,15 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
             if (value is None and optional) or (name in self._AUTO and value == "auto"):
                 continue
             check_scalar(value, name, kind, min_val=lo, max_val=hi, include_boundaries=bounds)
+        for name, count in (("dims", None), ("filters", 3)):
+            value = getattr(self, name)
+            if value is None and name == "dims":
+                continue
+            sizes = list(value) if isinstance(value, (list, tuple)) else None
+            if (not sizes or (count and len(sizes) != count)
+                    or not all(isinstance(v, Integral) and v >= 1 for v in sizes)):
+                raise ValueError(f"{name} must be {count or 'one or more'} whole numbers of "
+                                 f"at least 1, got {value!r}")
         for name, options in self._OPTIONS.items():
             value = getattr(self, name)
             if value not in options:
