@@ -14,6 +14,7 @@ Variants:
   mask<p>      the same with denoising, pretrain_noise=p (mask0.2: FcDEC's
                default on MNIST since this comparison)
   adam<lr>     Adam with that learning rate (e.g. adam0.001)
+  ...b<n>      any of these with mini-batches of n (e.g. mask0.2b128)
 
     python bench/fc_start.py --variants sgd mask0.2 --seed 0 --epochs 120 --every 20
 """
@@ -30,15 +31,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def variant_params(name):
-    m = re.fullmatch(r"(sgd|mask|adam)([0-9.]*)", name)
+    m = re.fullmatch(r"(sgd|mask|adam)([0-9.]*)(?:b([0-9]+))?", name)
     if not m or (m.group(1) == "sgd") != (not m.group(2)):
-        raise SystemExit(f"error: unknown variant {name!r} (sgd, mask<p>, adam<lr>)")
+        raise SystemExit(f"error: unknown variant {name!r} (sgd, mask<p>, adam<lr>, each with b<n>)")
     kind, value = m.group(1), float(m.group(2) or 0)
+    p = {"batch_size": int(m.group(3))} if m.group(3) else {}
     if kind == "mask":
-        return {"pretrain_noise": value}
+        p["pretrain_noise"] = value
     if kind == "adam":
-        return {"pretrain_optimizer": "adam", "pretrain_lr": value}
-    return {}
+        p.update(pretrain_optimizer="adam", pretrain_lr=value)
+    return p
 
 
 def run(variant, seed, epochs, every, x, y):

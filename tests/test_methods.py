@@ -106,9 +106,10 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
                 assert method_params(m, ds, "paper") == method_params(m, ds)
     # the one measured faster schedule: the paper's 500 clean epochs under 'paper'
     fast, paper = method_params("FcDEC", "mnist"), method_params("FcDEC", "mnist", "paper")
-    assert (fast["pretrain_epochs"], fast["pretrain_noise"]) == (120, 0.2)
+    assert (fast["pretrain_epochs"], fast["pretrain_noise"], fast["batch_size"]) == (50, 0.2, 128)
     assert paper["pretrain_epochs"] == 500 and "pretrain_noise" not in paper
-    assert fast == {**paper, "pretrain_epochs": 120, "pretrain_noise": 0.2}
+    assert "batch_size" not in paper            # the estimator's 256, DEC's
+    assert fast == {**paper, "pretrain_epochs": 50, "pretrain_noise": 0.2, "batch_size": 128}
     # make_method starts from the protocol's settings: a paper DEC has no decoder
     assert not make_method("DEC", "digits", protocol="paper")._reconstructs()
     with pytest.raises(ValueError, match="unknown protocol"):
