@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from deckeras.autoencoders import conv_autoencoder  # noqa: E402
+from step_breakdown import timeit  # noqa: E402  (bench/, the script's folder)
 
 
 class BiasAddConv2D(keras.layers.Conv2D):
@@ -80,18 +81,6 @@ def make_fn(kind):
         opt.apply(g, ae.trainable_variables)
         return loss
     return step
-
-
-def timeit(fn, x, steps):
-    fn(x)
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(steps):
-            out = fn(x)
-        tf.nest.map_structure(lambda o: o.numpy(), out)
-        best = min(best, (time.perf_counter() - t) / steps)
-    return best
 
 
 def main():
