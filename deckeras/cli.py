@@ -24,7 +24,6 @@ NOT_FLAGS = ("n_clusters", "arch", "init", "keep_decoder", "random_state",
              "verbose", "save_dir", "warm_start", "distribute")
 RENAMED = {"jit_compile": "jit", "tensorboard_dir": "tensorboard", "augment": "aug_cluster"}
 SHORT = {"update_interval": "-i"}
-LISTS = ("dims", "filters")          # flags taking several numbers: --dims 500 500 2000
 # what the command line adds to a parameter's own description
 CLI_NOTES = {
     "augment": "implied by -DA methods on the papers' data sets; on other data they augment "
@@ -98,7 +97,7 @@ def _add_param_flags(p):
             help_ += f"; {CLI_NOTES[name]}"
         kw = {"dest": dest, "default": None, "help": help_.replace("%", "%%")}
         names = ["--" + dest.replace("_", "-")] + ([SHORT[name]] if name in SHORT else [])
-        if name in LISTS:
+        if name in cls._SIZES:
             kw.update(nargs="+", type=_positive_int, metavar="N")
         elif name in cls._OPTIONS:
             kw["choices"] = cls._OPTIONS[name]

@@ -47,6 +47,9 @@ SCALAR_PARAMS = {
     "brb_alpha": (Real, 0, 1, "both", False),
     "brb_sample": (Integral, 1, None, "left", False),
 }
+# Network sizes, lists of whole numbers >= 1: (how many, None allowed);
+# the command line takes them as several numbers (--dims 500 500 2000).
+SIZE_PARAMS = {"dims": (None, True), "filters": (3, False)}
 OPTION_PARAMS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
                  "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
                  "precision": PRECISIONS, "scale": SCALES}

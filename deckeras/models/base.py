@@ -23,7 +23,7 @@ from ..checkpoint import Checkpointer, run_signature
 from ..distribute import DISTRIBUTE
 from ..layers import inference_model
 from .method import ClusteringMethod
-from ..options import OPTION_PARAMS, SCALAR_PARAMS
+from ..options import OPTION_PARAMS, SCALAR_PARAMS, SIZE_PARAMS
 from ..runstate import RunState
 from ..trainer import Interrupted, Trainer, TrainingDiverged, build_networks
 from ..source import Samples, as_rows
@@ -58,6 +58,7 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
     _SCALARS = SCALAR_PARAMS    # the constraints (options.py); subclasses add theirs
     _AUTO = ()       # the numbers above that may also be the string 'auto'
     _OPTIONS = OPTION_PARAMS
+    _SIZES = SIZE_PARAMS
 
     def _check_params(self):
         """Raise a one-line ValueError (TypeError for a wrong type) for the
@@ -70,13 +71,12 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
             if (value is None and optional) or (name in self._AUTO and value == "auto"):
                 continue
             check_scalar(value, name, kind, min_val=lo, max_val=hi, include_boundaries=bounds)
-        for name, count in (("dims", None), ("filters", 3)):
+        for name, (count, optional) in self._SIZES.items():
             value = getattr(self, name)
-            if value is None and name == "dims":
+            if value is None and optional:
                 continue
-            sizes = list(value) if isinstance(value, (list, tuple)) else None
-            if (not sizes or (count and len(sizes) != count)
-                    or not all(isinstance(v, Integral) and v >= 1 for v in sizes)):
+            if (not isinstance(value, (list, tuple)) or not value or len(value) != (count or len(value))
+                    or not all(isinstance(v, Integral) and v >= 1 for v in value)):
                 raise ValueError(f"{name} must be {count or 'one or more'} whole numbers of "
                                  f"at least 1, got {value!r}")
         for name, options in self._OPTIONS.items():
