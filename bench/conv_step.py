@@ -20,7 +20,6 @@ Ratios are to the keras step; ms per step and s per 70k epoch are printed.
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

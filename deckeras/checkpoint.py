@@ -45,11 +45,15 @@ class _Record(tf.train.experimental.PythonState):
 
 # parameters that do not change what a run computes
 NOT_IN_SIGNATURE = ("verbose", "save_dir", "warm_start", "distribute", "tensorboard_dir")
+# parameters added after checkpoints were first written, left out at their
+# default so that those checkpoints still resume
+LATER_DEFAULTS = {"cluster_init": "kmeans"}
 
 
 def comparable_params(params):
     """``params`` without those that do not change the computation, as JSON has them."""
-    return json.loads(json.dumps({k: v for k, v in params.items() if k not in NOT_IN_SIGNATURE},
+    return json.loads(json.dumps({k: v for k, v in params.items() if k not in NOT_IN_SIGNATURE
+                                  and (k not in LATER_DEFAULTS or v != LATER_DEFAULTS[k])},
                                  default=str))
 
 

@@ -21,6 +21,10 @@ OPTIMIZERS = ("sgd", "adam")
 # The named data sets keep their papers' scaling ('none'); anything else gets
 # the estimators' default, 'minmax', so raw features do not blow up training.
 SCALES = ("none", "minmax", "standard")
+# How the clusters start (cluster_init): k-means on the embedding (every
+# paper's), or a Gaussian mixture with full covariances started from that
+# k-means (not in the papers; bench/README.md, "Starting from a Gaussian mixture").
+CLUSTER_INITS = ("kmeans", "gmm")
 # Channels of an image folder (--color): rgb when any image has colour, or forced.
 COLORS = ("auto", "grey", "rgb")
 
@@ -52,4 +56,5 @@ SCALAR_PARAMS = {
 SIZE_PARAMS = {"dims": (None, True), "filters": (3, False)}
 OPTION_PARAMS = {"arch": ("fc", "conv"), "optimizer": OPTIMIZERS,
                  "pretrain_optimizer": OPTIMIZERS, "pretrain_schedule": PRETRAIN_SCHEDULES,
-                 "precision": PRECISIONS, "scale": SCALES}
+                 "precision": PRECISIONS, "scale": SCALES,
+                 "cluster_init": CLUSTER_INITS}

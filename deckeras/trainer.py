@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
 
 from . import metrics
 from .augment import augment as augment_batch, mask
@@ -284,16 +285,24 @@ def build_networks(params, input_shape, image_shape, cluster_model, autoencoder=
 KMEANS_SAMPLE = 200_000
 
 
-def kmeans_start(z, k, n_init, seed, sample=KMEANS_SAMPLE):
+def kmeans_start(z, k, n_init, seed, sample=KMEANS_SAMPLE, how="kmeans"):
     """scikit-learn's KMeans on the embedding ``z`` (on a sample of
     ``sample`` rows, drawn with ``seed``, when ``z`` has more), with
-    ``labels_`` for every row of ``z``."""
+    ``labels_`` for every row of ``z``. ``how='gmm'``: then a Gaussian
+    mixture (full covariances) on the same rows, started from the k-means
+    centres; its means become ``cluster_centers_`` and its most likely
+    component each row's label."""
     km = KMeans(k, n_init=n_init, random_state=seed)
-    if len(z) <= sample:
-        return km.fit(z)
-    pick = np.sort(np.random.default_rng(seed).choice(len(z), sample, replace=False))
+    pick = (np.sort(np.random.default_rng(seed).choice(len(z), sample, replace=False))
+            if len(z) > sample else slice(None))
     km.fit(z[pick])
-    km.labels_ = km.predict(z)
+    if how == "gmm":
+        gm = GaussianMixture(k, covariance_type="full", means_init=km.cluster_centers_,
+                             reg_covar=1e-6, random_state=seed).fit(np.asarray(z[pick], np.float64))
+        km.cluster_centers_ = gm.means_
+        km.labels_ = gm.predict(np.asarray(z, np.float64))
+    elif not isinstance(pick, slice):
+        km.labels_ = km.predict(z)
     return km
 
 
@@ -537,7 +546,8 @@ class Trainer:
 
     # ------------------------------------------------------------ clustering
     def initialise(self, warm):
-        """k-means on the embedding sets the clusters (warm start: the current
+        """k-means on the embedding (or the Gaussian mixture of
+        ``cluster_init='gmm'``) sets the clusters (warm start: the current
         labels are the starting point)."""
         clock = Clock()
         m, nets, x, y = self.method, self.nets, self.x, self.y
@@ -548,12 +558,14 @@ class Trainer:
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             m._warm_init(self.cluster_vars, labels)
         else:
-            km = kmeans_start(z, m.n_clusters, m.kmeans_n_init, m.random_state)
+            km = kmeans_start(z, m.n_clusters, m.kmeans_n_init, m.random_state,
+                              how=m.cluster_init)
             labels = km.labels_
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             if init_metrics:
                 r = init_metrics
-                self.say(f"AE + k-means: acc {r['acc']:.4f}  nmi {r['nmi']:.4f}  ari {r['ari']:.4f}")
+                start = "GMM" if m.cluster_init == "gmm" else "k-means"
+                self.say(f"AE + {start}: acc {r['acc']:.4f}  nmi {r['nmi']:.4f}  ari {r['ari']:.4f}")
             with nets.strategy.scope():
                 m._init_clusters(nets, self.cluster_vars, z, km)
         self.labels.assign(labels.astype(np.int32))

@@ -49,6 +49,11 @@ tol : float, default {tol}
     Stop when fewer than this fraction of labels change between updates.
 kmeans_n_init : int, default 20
     k-means restarts of the initialisation.
+cluster_init : {{'kmeans', 'gmm'}}, default 'kmeans'
+    How the clusters start: k-means on the pretrained embedding (the
+    papers'), or 'gmm': a Gaussian mixture with full covariances started
+    from that k-means, its means the first centres and its most likely
+    components the first labels (fits clusters of unequal shape and size).
 random_state : int, optional
     Seeds the initial weights, the mini-batch order, the augmentation and
     k-means: the same seed gives the same labels on the same machine.
