@@ -23,7 +23,8 @@ OPTIMIZERS = ("sgd", "adam")
 SCALES = ("none", "minmax", "standard")
 # How the clusters start (cluster_init): k-means on the embedding (every
 # paper's), or a Gaussian mixture with full covariances started from that
-# k-means (not in the papers; bench/README.md, "Starting from a Gaussian mixture").
+# k-means (not in the papers; measured in bench/README.md, "Fashion-MNIST with a
+# CPU-sized schedule; starting from a Gaussian mixture").
 CLUSTER_INITS = ("kmeans", "gmm")
 # Channels of an image folder (--color): rgb when any image has colour, or forced.
 COLORS = ("auto", "grey", "rgb")
