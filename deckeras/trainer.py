@@ -293,15 +293,16 @@ def kmeans_start(z, k, n_init, seed, sample=KMEANS_SAMPLE, how="kmeans"):
     centres; its means become ``cluster_centers_`` and its most likely
     component each row's label."""
     km = KMeans(k, n_init=n_init, random_state=seed)
-    pick = (np.sort(np.random.default_rng(seed).choice(len(z), sample, replace=False))
-            if len(z) > sample else slice(None))
-    km.fit(z[pick])
+    sampled = len(z) > sample
+    rows = (np.sort(np.random.default_rng(seed).choice(len(z), sample, replace=False))
+            if sampled else slice(None))
+    km.fit(z[rows])
     if how == "gmm":
+        z64 = np.asarray(z, np.float64)          # converted once: fitted on rows, labels for all
         gm = GaussianMixture(k, covariance_type="full", means_init=km.cluster_centers_,
-                             reg_covar=1e-6, random_state=seed).fit(np.asarray(z[pick], np.float64))
-        km.cluster_centers_ = gm.means_
-        km.labels_ = gm.predict(np.asarray(z, np.float64))
-    elif not isinstance(pick, slice):
+                             reg_covar=1e-6, random_state=seed).fit(z64[rows])
+        km.cluster_centers_, km.labels_ = gm.means_, gm.predict(z64)
+    elif sampled:
         km.labels_ = km.predict(z)
     return km
 
