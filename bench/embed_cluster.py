@@ -16,7 +16,12 @@ the seconds it took:
   (``SpectralEmbedding``), then k-means or a Gaussian mixture there;
 - ``umap-gmm``: N2D itself (UMAP to ``n_clusters`` dimensions, min_dist 0,
   then a Gaussian mixture); needs ``umap-learn``, which deckeras does not
-  install (put it on PYTHONPATH for this comparison).
+  install (put it on PYTHONPATH for this comparison);
+- ``umaplite-gmm`` / ``umaplite-kmeans``: the same with bench/umap_lite.py,
+  UMAP rebuilt from deckeras's own dependencies.
+
+``--save-embedding FILE.npz`` also writes f(x) and the labels (``z``, ``y``)
+for bench/umap_lite.py.
 """
 import argparse
 import os
@@ -40,6 +45,11 @@ def umap(z, k, neighbors, seed):
                            random_state=seed).fit_transform(z)
 
 
+def umaplite(z, k, neighbors, seed):
+    from umap_lite import umap_lite
+    return umap_lite(z, k, neighbors, seed=seed)
+
+
 def gmm(z, k, seed):
     from sklearn.mixture import GaussianMixture
     return GaussianMixture(k, covariance_type="full", random_state=seed, n_init=1).fit_predict(z)
@@ -53,7 +63,8 @@ def kmeans(z, k, seed):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir")
-    ap.add_argument("--methods", nargs="+", default=["kmeans", "gmm", "spectral-kmeans", "spectral-gmm"])
+    ap.add_argument("--save-embedding", metavar="FILE.npz")
+    ap.add_argument("--methods", nargs="*", default=["kmeans", "gmm", "spectral-kmeans", "spectral-gmm"])
     ap.add_argument("--neighbors", type=int, nargs="+", default=[20])
     args = ap.parse_args(argv)
     from deckeras.datasets import load_dataset
@@ -70,9 +81,11 @@ def main(argv=None):
     t = time.perf_counter()
     z = np.asarray(model.transform(x), dtype=np.float64)
     print(f"embedding {z.shape} in {time.perf_counter() - t:.1f} s")
+    if args.save_embedding:
+        np.savez(args.save_embedding, z=z.astype(np.float32), y=y)
     k = int(params.get("n_clusters") or len(np.unique(y)))
     for name in args.methods:
-        manifold = {"spectral": spectral, "umap": umap}.get(name.split("-")[0])
+        manifold = {"spectral": spectral, "umap": umap, "umaplite": umaplite}.get(name.split("-")[0])
         for nb in (args.neighbors if manifold else [None]):
             t = time.perf_counter()
             space = manifold(z, k, nb, seed) if nb else z
