@@ -116,7 +116,7 @@ def add_common_flags(p):
     """Flags shared by main.py and run_exp.py; every default is None so that
     only the flags a user gives override the method's settings."""
     p.add_argument("--protocol", choices=PROTOCOLS,
-                   help="default: the papers' settings on their data sets (FcDEC on MNIST: "
+                   help="default: the papers' settings on their data sets (FcDEC and DCN on MNIST: "
                         "50 denoising pretraining epochs in batches of 128, measured to match), "
                         "the small-data rules elsewhere (digits, synthetic, your files); paper: "
                         "every method in its paper's form on any data (docs/algorithms.md)")

@@ -181,6 +181,11 @@ def test_flags_reach_the_estimator():
     assert (fast["pretrain_epochs"], fast["pretrain_noise"], slow["pretrain_epochs"]) == (50, 0.2, 500)
     assert (fast["batch_size"], slow.get("batch_size")) == (128, None)
     assert make_method("FcDEC", "mnist", **slow).pretrain_noise == 0.0
+    # DCN on MNIST likewise (its paper: 300 clean epochs in batches of 256)
+    fast = cli.resolve_params("DCN", "mnist", p.parse_args([]), 0)
+    slow = cli.resolve_params("DCN", "mnist", p.parse_args(["--protocol", "paper"]), 0)
+    assert (fast["pretrain_epochs"], fast["pretrain_noise"], fast["batch_size"]) == (50, 0.2, 128)
+    assert (slow["pretrain_epochs"], slow.get("pretrain_noise"), slow.get("batch_size")) == (300, None, None)
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):
