@@ -168,8 +168,7 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=None, help="only the first N rows")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    from sklearn.cluster import KMeans
-    from sklearn.mixture import GaussianMixture
+    from embed_cluster import gmm, kmeans
 
     from deckeras.metrics import acc, nmi
     f = np.load(args.embedding)
@@ -178,11 +177,8 @@ def main(argv=None):
     t = time.perf_counter()
     e = umap_lite(z, args.dim or k, args.neighbors, seed=args.seed)
     print(f"embedding of {z.shape} in {time.perf_counter() - t:.1f} s")
-    for s in range(3):
-        lab = GaussianMixture(k, covariance_type="full", random_state=s).fit_predict(e)
-        print(f"umap-lite + GMM (seed {s}): ACC {acc(y, lab):.4f} NMI {nmi(y, lab):.4f}")
-    lab = KMeans(k, n_init=20, random_state=0).fit_predict(e)
-    print(f"umap-lite + k-means: ACC {acc(y, lab):.4f} NMI {nmi(y, lab):.4f}")
+    for name, lab in [(f"GMM (seed {s})", gmm(e, k, s)) for s in range(3)] + [("k-means", kmeans(e, k, 0))]:
+        print(f"umap-lite + {name}: ACC {acc(y, lab):.4f} NMI {nmi(y, lab):.4f}")
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
         for ds in ("mnist", "usps", "reuters10k"):
             if (m, ds) not in FASTER:
                 assert method_params(m, ds, "paper") == method_params(m, ds)
-    # the one measured faster schedule: the paper's 500 clean epochs under 'paper'
+    # FcDEC's measured faster schedule: the paper's 500 clean epochs under 'paper'
     fast, paper = method_params("FcDEC", "mnist"), method_params("FcDEC", "mnist", "paper")
     assert (fast["pretrain_epochs"], fast["pretrain_noise"], fast["batch_size"]) == (50, 0.2, 128)
     assert paper["pretrain_epochs"] == 500 and "pretrain_noise" not in paper
