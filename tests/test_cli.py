@@ -186,6 +186,10 @@ def test_flags_reach_the_estimator():
     slow = cli.resolve_params("DCN", "mnist", p.parse_args(["--protocol", "paper"]), 0)
     assert (fast["pretrain_epochs"], fast["pretrain_noise"], fast["batch_size"]) == (50, 0.2, 128)
     assert (slow["pretrain_epochs"], slow.get("pretrain_noise"), slow.get("batch_size")) == (300, None, None)
+    # and its mixture start, which a flag turns back to k-means
+    assert (fast["cluster_init"], slow.get("cluster_init")) == ("gmm", None)
+    back = cli.resolve_params("DCN", "mnist", p.parse_args(["--cluster-init", "kmeans"]), 0)
+    assert back["cluster_init"] == "kmeans" and make_method("DCN", "mnist", **back).cluster_init == "kmeans"
 
 
 def test_raw_feature_file_is_scaled_by_default_and_reloads(tmp_path, capsys):

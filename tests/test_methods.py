@@ -114,6 +114,14 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
     assert paper["pretrain_epochs"] == 500 and "pretrain_noise" not in paper
     assert "batch_size" not in paper            # the estimator's 256, DEC's
     assert fast == {**paper, "pretrain_epochs": 50, "pretrain_noise": 0.2, "batch_size": 128}
+    # DCN: the same schedule, and a mixture start; the paper's k-means start and SGD
+    fast, paper = method_params("DCN", "mnist"), method_params("DCN", "mnist", "paper")
+    assert fast == {**paper, "pretrain_epochs": 50, "pretrain_noise": 0.2, "batch_size": 128,
+                    "cluster_init": "gmm"}
+    assert "cluster_init" not in paper and make_method("DCN", "mnist", "paper").cluster_init == "kmeans"
+    assert make_method("DCN", "mnist").cluster_init == "gmm"
+    for m in ("ConvDCN", "DCN-DA", "FcDEC"):   # measured for DCN only
+        assert "cluster_init" not in method_params(m, "mnist")
     # make_method starts from the protocol's settings: a paper DEC has no decoder
     assert not make_method("DEC", "digits", protocol="paper")._reconstructs()
     with pytest.raises(ValueError, match="unknown protocol"):
