@@ -8,7 +8,8 @@ AE + k-means ACC, the final ACC/NMI, the iterations, the pretraining and
 clustering wall times and the first logged moment (pretraining + clustering
 seconds, k-means included) at which ACC reached ``--target`` and the ACC of
 the last scoring within ``--budget`` seconds (a run stopped there) and the
-host it ran on (config.json, where recorded); then the
+host it ran on (config.json, where recorded); a trial stopped during its
+clustering counts with its last scoring, marked "(stopped)"; then the
 median and mean over the trials of each method and data set. Labels are only
 scored every update interval, so a time to target is that of the first
 scoring at or above it.
@@ -29,12 +30,24 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
+def _unfinished(folder, log):
+    """What summary.json would hold, from the logs of a trial stopped during
+    its clustering: its last scoring and its pretraining log's last time."""
+    last = log[-1]
+    return {"pretrain_s": float(_rows(os.path.join(folder, "pretrain_log.csv"))[-1]["time_s"]),
+            "init": {"acc": float(log[0]["acc"])}, "acc": float(last["acc"]),
+            "nmi": float(last["nmi"]), "iterations": f"{last['iter']} (stopped)",
+            "cluster_s": float(last["time_s"]), "pretrain_reused": False}
+
+
 def trial_summary(folder, target, budget):
-    """The trial's own summary.json (final figures, times) plus, from its
-    clustering log, the time to ``target`` and the ACC within ``budget``."""
-    s = read_json(os.path.join(folder, "summary.json"))
+    """The trial's own summary.json (final figures, times), or for a trial
+    stopped during clustering its last scoring, plus, from its clustering
+    log, the time to ``target`` and the ACC within ``budget``."""
     host = read_json(os.path.join(folder, "config.json")).get("machine")
     log = _rows(os.path.join(folder, "log.csv"))
+    done = os.path.exists(os.path.join(folder, "summary.json"))
+    s = read_json(os.path.join(folder, "summary.json")) if done else _unfinished(folder, log)
     pre_s = s["pretrain_s"]
     hit = next((r for r in log if float(r["acc"]) >= target), None)
     within = [r for r in log if pre_s + float(r["time_s"]) <= budget]
@@ -55,7 +68,7 @@ def main():
     groups = {}
     for d in a.dirs:
         for folder in sorted(glob.glob(os.path.join(d, "*", "*", "trial*"))):
-            if os.path.exists(os.path.join(folder, "summary.json")):   # finished trials
+            if os.path.exists(os.path.join(folder, "log.csv")):   # clustering begun
                 groups.setdefault(os.path.relpath(os.path.dirname(folder), d), []).append(
                     trial_summary(folder, a.target, a.budget))
     for name, trials in groups.items():
