@@ -4,24 +4,26 @@
 # second starting from the first's pretrained autoencoder (so the k-means
 # start is the same and only the resets differ). Both train every iteration
 # (--tol 0). Rerun the same command to resume; finished runs print at once.
+# SEEDS="2" runs (and tabulates) only those seeds, e.g. to add one on another host.
 #   bench/brb_compare.sh FcDEC fmnist /work/runs/brb-fcdec-fmnist --pretrain-epochs 120 --pretrain-noise 0.2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 TRIALS=${TRIALS:-3}
 INTERVAL=${INTERVAL:-20}
+SEEDS=${SEEDS:-$(seq 0 $((TRIALS - 1)))}
 M=$1; DS=$2; ROOT=$3; shift 3
-for ((s = 0; s < TRIALS; s++)); do
+for s in $SEEDS; do
   $PY main.py --method "$M" --dataset "$DS" --seed "$s" --tol 0 -v 0 -d "$ROOT/plain/seed$s" "$@"
   $PY main.py --method "$M" --dataset "$DS" --seed "$s" --tol 0 -v 0 -d "$ROOT/brb/seed$s" \
       --brb-interval "$INTERVAL" --pretrained-weights "$ROOT/plain/seed$s/ae_weights.h5" "$@"
 done
-$PY - "$ROOT" "$TRIALS" <<'PY'
+$PY - "$ROOT" $SEEDS <<'PY'
 import json, os, sys
-root, trials = sys.argv[1], int(sys.argv[2])
+root, seeds = sys.argv[1], [int(a) for a in sys.argv[2:]]
 print("seed | AE + k-means ACC | plain ACC / NMI | BRB ACC / NMI | resets")
 means = {"plain": [], "brb": []}
-for s in range(trials):
+for s in seeds:
     row = {}
     for kind in ("plain", "brb"):
         with open(os.path.join(root, kind, f"seed{s}", "summary.json")) as f:

@@ -117,8 +117,8 @@ def add_common_flags(p):
     only the flags a user gives override the method's settings."""
     p.add_argument("--protocol", choices=PROTOCOLS,
                    help="default: the papers' settings on their data sets (FcDEC and DCN on MNIST: "
-                        "50 denoising pretraining epochs in batches of 128, measured to match; DCN "
-                        "there starts from a Gaussian mixture), "
+                        "40 and 50 denoising pretraining epochs in batches of 128, measured to match; "
+                        "DCN there starts from a Gaussian mixture), "
                         "the small-data rules elsewhere (digits, synthetic, your files); paper: "
                         "every method in its paper's form on any data (docs/algorithms.md)")
     p.add_argument("--pretrained-weights", help="autoencoder weights (.h5): skip pretraining")

@@ -178,7 +178,7 @@ def test_flags_reach_the_estimator():
     # FcDEC on MNIST: the faster schedule by default, the paper's under --protocol paper
     fast = cli.resolve_params("FcDEC", "mnist", p.parse_args([]), 0)
     slow = cli.resolve_params("FcDEC", "mnist", p.parse_args(["--protocol", "paper"]), 0)
-    assert (fast["pretrain_epochs"], fast["pretrain_noise"], slow["pretrain_epochs"]) == (50, 0.2, 500)
+    assert (fast["pretrain_epochs"], fast["pretrain_noise"], slow["pretrain_epochs"]) == (40, 0.2, 500)
     assert (fast["batch_size"], slow.get("batch_size")) == (128, None)
     assert make_method("FcDEC", "mnist", **slow).pretrain_noise == 0.0
     # DCN on MNIST likewise (its paper: 300 clean epochs in batches of 256)
