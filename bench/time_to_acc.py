@@ -46,8 +46,8 @@ def trial_summary(folder, target, budget):
     log, the time to ``target`` and the ACC within ``budget``."""
     host = read_json(os.path.join(folder, "config.json")).get("machine")
     log = _rows(os.path.join(folder, "log.csv"))
-    done = os.path.exists(os.path.join(folder, "summary.json"))
-    s = read_json(os.path.join(folder, "summary.json")) if done else _unfinished(folder, log)
+    summary = os.path.join(folder, "summary.json")
+    s = read_json(summary) if os.path.exists(summary) else _unfinished(folder, log)
     pre_s = s["pretrain_s"]
     hit = next((r for r in log if float(r["acc"]) >= target), None)
     within = [r for r in log if pre_s + float(r["time_s"]) <= budget]

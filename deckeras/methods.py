@@ -48,10 +48,10 @@ SYNTHETIC = {"embedding_dim": 2, "pretrain_epochs": 50, "pretrain_optimizer": "a
 SYNTHETIC_DCN = {"lr": 5e-4, "maxiter": 2000}     # 51 epochs of 40 mini-batches
 # CPU-sized schedules on a paper data set, each the default under --protocol
 # default only where its mean over 3 seeds met the paper protocol's published
-# mean (docs/results.md, "FcDEC on MNIST in 20 minutes without bfloat16");
-# --protocol paper keeps the paper's schedule.
+# mean; --protocol paper keeps the paper's schedule.
 # FcDEC on MNIST: 40 denoising epochs in batches of 128 (0.949 mean, 0.94 in
-# a median 12.8 minutes on an AVX2-only host; docs/algorithms.md).
+# a median 12.8 minutes on an AVX2-only host; docs/results.md, "FcDEC on
+# MNIST in 20 minutes without bfloat16: 40 denoising epochs").
 # DCN on MNIST: 50 such epochs (measured at 50, not 40), started from a
 # Gaussian mixture, which ended higher than the k-means start on each of 3
 # seeds (0.943 against 0.917 mean; docs/results.md, "MNIST: DCN and BRB").
