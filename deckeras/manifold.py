@@ -1,0 +1,257 @@
+"""UMAP (McInnes et al. 2018) from deckeras's own dependencies.
+
+N2D (McConville et al. 2020) clusters an autoencoder's embedding with UMAP
+(to ``n_clusters`` dimensions, ``min_dist`` 0, 20 neighbours) and a
+Gaussian mixture. umap-learn brings numba, llvmlite and pynndescent; this
+module rebuilds the algorithm from NumPy, SciPy, scikit-learn and
+TensorFlow (bench/README.md compares the two on MNIST and Fashion-MNIST):
+
+1. the fuzzy k-nearest-neighbour graph: scikit-learn's exact neighbours;
+   per point rho (distance to the nearest other point) and sigma (a binary
+   search so that the memberships of its other neighbours sum to
+   log2(n_neighbors)); memberships ``exp(-(d - rho) / sigma)``, symmetrised
+   as ``P + P^T - P o P^T``;
+2. the spectral start: the smallest non-trivial eigenvectors of the
+   normalised Laplacian (SciPy's ``eigsh``, as umap-learn), scaled to
+   [0, 10]; uniform noise if ARPACK does not converge;
+3. the layout: umap-learn's negative-sampling SGD (each edge every
+   ``max(w) / w`` epochs, ``negative_rate`` negative samples per positive
+   one, gradients clipped to +-4, the rate falling linearly from 1; ``a``
+   and ``b`` fitted to ``min_dist``) as a TensorFlow graph per epoch.
+   Unlike umap-learn, whose updates run one after another, every update of
+   an epoch is computed from the positions at its start and applied
+   together (as GPU implementations do).
+
+What differs from umap-learn: exact neighbours instead of NN-descent (the
+graph of 70,000 points takes 40-60 s on 2 cores); one connected layout
+whatever the number of graph components; ``transform`` places a new point
+at the membership-weighted mean of its neighbours' positions (umap-learn's
+starting point for new points) without further optimisation, so each
+point's result depends on that point alone. Summation order on several
+threads makes runs differ in the last bits.
+"""
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = ["UMAP", "memberships", "curve_ab"]
+
+EPOCHS_PER_CALL = 50       # layout epochs per graph call
+BISECTIONS = 64            # halvings of sigma's bracket: far below float64's resolution
+
+
+def memberships(d, rho, target):
+    """Fuzzy memberships of neighbours at distances ``d`` (n, k), each row
+    relative to its ``rho`` (distance to its nearest other point):
+    ``exp(-max(d - rho, 0) / sigma)`` with each row's sigma found by
+    bisection so that the row sums to ``target`` (umap-learn's
+    ``smooth_knn_dist``: ``log2`` of the number of neighbours, the point
+    itself included). Returns ``(w, sigma)``."""
+    d = np.asarray(d, np.float64)
+    n = len(d)
+    rest = np.maximum(d - rho[:, None], 0.0)
+    lo, hi, sigma = np.zeros(n), np.full(n, np.inf), np.ones(n)
+    for _ in range(BISECTIONS):                 # every row's search at once
+        over = np.exp(-rest / sigma[:, None]).sum(1) > target
+        hi = np.where(over, sigma, hi)
+        lo = np.where(over, lo, sigma)
+        sigma = np.where(np.isinf(hi), sigma * 2, (lo + hi) / 2)
+    # umap-learn's floor, so that a point in a tight clump keeps finite weights
+    sigma = np.maximum(sigma, 1e-3 * np.where(rho > 0, d.mean(1), d.mean()))
+    return np.exp(-rest / sigma[:, None]), sigma
+
+
+def curve_ab(min_dist, spread=1.0):
+    """``a, b`` of ``1 / (1 + a d^(2b))`` least-squares fitted to UMAP's
+    target curve (1 up to ``min_dist``, then ``exp(-(d - min_dist) / spread)``)."""
+    from scipy.optimize import curve_fit
+    x = np.linspace(0, 3 * spread, 300)
+    y = np.where(x < min_dist, 1.0, np.exp(-(x - min_dist) / spread))
+    (a, b), _ = curve_fit(lambda x, a, b: 1.0 / (1.0 + a * x ** (2 * b)), x, y)
+    return float(a), float(b)
+
+
+def fuzzy_graph(z, n_neighbors):
+    """UMAP's fuzzy simplicial set of ``z`` (symmetric, sparse COO) and the
+    fitted ``NearestNeighbors``."""
+    n = len(z)
+    nn = NearestNeighbors(n_neighbors=n_neighbors).fit(z)
+    d, idx = nn.kneighbors(z)
+    d = d.astype(np.float64)
+    itself = idx == np.arange(n)[:, None]
+    rho = np.where(itself | (d <= 0), np.inf, d).min(1)
+    rho[~np.isfinite(rho)] = 0.0
+    # sigma from a point's other neighbours (the first column is itself, or a duplicate)
+    _, sigma = memberships(d[:, 1:], rho, np.log2(n_neighbors))
+    w = np.exp(-np.maximum(d - rho[:, None], 0.0) / sigma[:, None])
+    w[itself] = 0.0
+    p = sp.csr_matrix((w.ravel(), (np.repeat(np.arange(n), n_neighbors), idx.ravel())),
+                      shape=(n, n))
+    p = p + p.T - p.multiply(p.T)
+    p.eliminate_zeros()
+    return p.tocoo(), nn
+
+
+def spectral_start(p, dim, rng):
+    """The normalised Laplacian's eigenvectors 1..dim, scaled to [0, 10]
+    (uniform noise where ARPACK fails, as umap-learn falls back)."""
+    from scipy.sparse.linalg import eigsh
+    n = p.shape[0]
+    try:
+        scale = sp.diags(1 / np.sqrt(np.asarray(p.sum(0)).ravel()))
+        lap = sp.identity(n) - scale @ p @ scale
+        vals, vecs = eigsh(lap, dim + 1, which="SM", ncv=min(n - 1, max(2 * dim + 3, int(np.sqrt(n)))),
+                           tol=1e-4, v0=np.ones(n), maxiter=n * 5)
+        y = vecs[:, np.argsort(vals)[1:dim + 1]]
+        y = 10 * y / np.abs(y).max() + rng.normal(scale=1e-4, size=y.shape)
+    except Exception as e:   # ARPACK did not converge
+        warnings.warn(f"UMAP's spectral start failed ({e}); starting from uniform noise")
+        y = rng.uniform(-10, 10, size=(n, dim))
+    y = 10 * (y - y.min(0)) / np.maximum(y.max(0) - y.min(0), 1e-12)
+    return y.astype(np.float32)
+
+
+def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5):
+    """umap-learn's negative-sampling SGD on the graph ``p`` from ``start``,
+    one TensorFlow graph call per epoch. Returns the positions (float32)."""
+    import tensorflow as tf
+    p = p.copy()
+    p.data[p.data < p.data.max() / n_epochs] = 0          # as umap-learn: too rare to sample
+    p.eliminate_zeros()
+    n = start.shape[0]
+    head, tail = tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32))
+    every = (p.data.max() / p.data).astype(np.float32)     # epochs between samples of an edge
+    every_neg = every / negative_rate
+    every_t, every_neg_t = tf.constant(every), tf.constant(every_neg)
+    next_pos, next_neg = tf.Variable(every), tf.Variable(every_neg)
+    y = tf.Variable(start)
+
+    def attract(diff):
+        d2 = tf.reduce_sum(diff * diff, 1)
+        s = tf.maximum(d2, 1e-12)
+        c = tf.where(d2 > 0, -2 * a * b * s ** (b - 1) / (a * s ** b + 1), 0.0)
+        return tf.clip_by_value(c[:, None] * diff, -4.0, 4.0)
+
+    def repel(diff):
+        d2 = tf.reduce_sum(diff * diff, 1)
+        s = tf.maximum(d2, 1e-12)
+        c = 2 * b / ((0.001 + s) * (a * s ** b + 1))
+        return tf.where((d2 > 0)[:, None], tf.clip_by_value(c[:, None] * diff, -4.0, 4.0), 4.0)
+
+    def epoch(ep, rate):
+        e = tf.where(next_pos <= ep)[:, 0]
+        h, t = tf.gather(head, e), tf.gather(tail, e)
+        pos = y.read_value()
+        g = attract(tf.gather(pos, h) - tf.gather(pos, t)) * rate
+        step = tf.math.unsorted_segment_sum(g, h, n) - tf.math.unsorted_segment_sum(g, t, n)
+        next_pos.scatter_nd_add(e[:, None], tf.gather(every_t, e))
+        en = tf.gather(every_neg_t, e)
+        k = tf.maximum(tf.cast(tf.floor((ep - tf.gather(next_neg, e)) / en), tf.int32), 0)
+        next_neg.scatter_nd_add(e[:, None], tf.cast(k, tf.float32) * en)
+        rh = tf.repeat(h, k)
+        rt = tf.random.stateless_uniform(tf.shape(rh), tf.stack([seed, tf.cast(ep, tf.int32)]),
+                                         minval=0, maxval=n, dtype=tf.int32)
+        keep = rh != rt
+        rh, rt = tf.boolean_mask(rh, keep), tf.boolean_mask(rt, keep)
+        g = repel(tf.gather(pos, rh) - tf.gather(pos, rt)) * rate
+        y.assign_add(step + tf.math.unsorted_segment_sum(g, rh, n))
+
+    @tf.function
+    def epochs(first, last):          # one graph call for many epochs
+        for ep in tf.range(first, last):
+            epf = tf.cast(ep, tf.float32)
+            epoch(epf, 1.0 - epf / n_epochs)
+
+    for first in range(0, n_epochs, EPOCHS_PER_CALL):
+        epochs(tf.constant(first), tf.constant(min(n_epochs, first + EPOCHS_PER_CALL)))
+    return y.numpy()
+
+
+class UMAP(TransformerMixin, BaseEstimator):
+    """UMAP's embedding of a point cloud, without umap-learn (module docstring).
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        Dimensions of the layout.
+    n_neighbors : int, default 15
+        Neighbours of each point in the fuzzy graph (N2D: 20).
+    min_dist : float, default 0.1
+        How close the layout may pack points (N2D: 0.0).
+    n_epochs : int, optional
+        Layout epochs; default as umap-learn: 200 above 10,000 points, else 500.
+    negative_rate : int, default 5
+        Negative samples per positive one.
+    random_state : int, optional
+        Seeds the spectral start's jitter and the negative sampling.
+    verbose : int, default 0
+        1: print the time of each stage.
+
+    Attributes
+    ----------
+    embedding_ : ndarray (n_samples, n_components)
+        The layout of the points given to ``fit``.
+    a_, b_ : float
+        The fitted curve ``1 / (1 + a d^(2b))``.
+    """
+
+    def __init__(self, n_components=2, *, n_neighbors=15, min_dist=0.1, n_epochs=None,
+                 negative_rate=5, random_state=None, verbose=0):
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.n_epochs = n_epochs
+        self.negative_rate = negative_rate
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, z, y=None):
+        z = check_array(z, dtype=np.float32)
+        n = len(z)
+        if not 2 <= self.n_neighbors < n:
+            raise ValueError(f"n_neighbors must be at least 2 and below the number of samples "
+                             f"({n}), got {self.n_neighbors}")
+        if not 1 <= self.n_components < n - 1:
+            raise ValueError(f"n_components must be at least 1 and below n_samples - 1, "
+                             f"got {self.n_components}")
+        seed = 0 if self.random_state is None else int(self.random_state)
+        t0 = time.perf_counter()
+        p, self._nn = fuzzy_graph(z, self.n_neighbors)
+        t1 = time.perf_counter()
+        start = spectral_start(p, self.n_components, np.random.default_rng(seed))
+        t2 = time.perf_counter()
+        epochs = self.n_epochs or (200 if n > 10000 else 500)
+        self.a_, self.b_ = curve_ab(self.min_dist)
+        self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
+                                          self.negative_rate)
+        # a new point this close to a training point takes its position (transform)
+        self._snap = 1e-4 * float(np.median(self._nn.kneighbors(z[:2000], 2)[0][:, 1]) or 1.0)
+        if self.verbose:
+            print(f"UMAP: graph {t1 - t0:.1f} s ({p.nnz} edges), spectral start {t2 - t1:.1f} s, "
+                  f"layout {time.perf_counter() - t2:.1f} s ({epochs} epochs)", flush=True)
+        return self
+
+    def fit_transform(self, z, y=None):
+        return self.fit(z).embedding_
+
+    def transform(self, z):
+        """Positions of new points: the membership-weighted mean of their
+        ``n_neighbors`` nearest training points' positions; a point within
+        1e-4 of the typical neighbour distance of a training point takes that
+        point's position (so ``transform`` of the training data gives
+        ``embedding_`` back)."""
+        check_is_fitted(self, "embedding_")
+        z = check_array(z, dtype=np.float32)
+        d, idx = self._nn.kneighbors(z)
+        d = d.astype(np.float64)
+        w, _ = memberships(d, d[:, 0], np.log2(self.n_neighbors))
+        w /= w.sum(1, keepdims=True)
+        out = np.einsum("nk,nkc->nc", w, self.embedding_[idx].astype(np.float64))
+        same = d[:, 0] <= self._snap
+        out[same] = self.embedding_[idx[same, 0]]
+        return out.astype(np.float32)
