@@ -1,4 +1,4 @@
-"""deckeras: deep clustering (DEC, IDEC, DEC-DA, DCN) for Keras 3 / TensorFlow.
+"""deckeras: deep clustering (DEC, IDEC, DEC-DA, DCN, N2D) for Keras 3 / TensorFlow.
 
 Importing the package is cheap and has no side effects: the TensorFlow-based
 parts (``DEC``, ``DCN``, ``ClusteringLayer``, ...) load on first use.
@@ -11,6 +11,8 @@ from .datasets import load_dataset
 _LAZY = {
     "DEC": ("deckeras.models", "DEC"),
     "DCN": ("deckeras.models", "DCN"),
+    "N2D": ("deckeras.models", "N2D"),
+    "UMAP": ("deckeras.manifold", "UMAP"),
     "DeepClusterer": ("deckeras.models", "DeepClusterer"),
     "ClusteringLayer": ("deckeras.layers", "ClusteringLayer"),
     "ClusterCentres": ("deckeras.layers", "ClusterCentres"),

@@ -30,7 +30,6 @@ import tensorflow as tf
 from . import runfolder
 from .io import append_csv, write_csv
 from .trainer import Interrupted
-from .validation import weight_arrays
 from .weights import save_weights
 
 __all__ = ["run_callbacks", "Callback", "Progress", "RunFiles", "TensorBoardScalars", "Checkpointing",
@@ -138,10 +137,10 @@ class RunFiles(Callback):
     and ``model_final.h5`` at the end. A resumed run first rewrites each log
     as its checkpoint has it."""
 
-    def __init__(self, folder, input_scaling=None):
+    def __init__(self, folder, arrays=None):
         super().__init__()
         self.folder = runfolder.RunFolder(folder)
-        self.input_scaling = input_scaling
+        self.arrays = arrays or (lambda: None)    # what to save beside the weights, when saved
 
     def _path(self, name):
         return self.folder.path(name)
@@ -152,7 +151,7 @@ class RunFiles(Callback):
             write_csv(self._path(runfolder.PRETRAIN_LOG), s.pretrain_history, PRETRAIN_FIELDS)
             return
         if s.ite == 0 and not s.history and s.phase == "cluster":     # just initialised
-            save_weights(self.model, self._path(runfolder.INITIAL_WEIGHTS), self.input_scaling)
+            save_weights(self.model, self._path(runfolder.INITIAL_WEIGHTS), self.arrays())
         write_csv(self._path(runfolder.LOG), s.history, LOG_FIELDS)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -171,7 +170,7 @@ class RunFiles(Callback):
                 save_weights(self.model, self._path(runfolder.AE_WEIGHTS))
             return
         write_csv(self._path(runfolder.LOG), s.history, LOG_FIELDS)
-        save_weights(self.model, self._path(runfolder.FINAL_WEIGHTS), self.input_scaling)
+        save_weights(self.model, self._path(runfolder.FINAL_WEIGHTS), self.arrays())
 
 
 class TensorBoardScalars(Callback):
@@ -283,7 +282,7 @@ def run_callbacks(estimator, found, user=(), checkpointer=None):
     ``found``: the input scaling the run fitted, saved with its weights."""
     cbs = [Progress(estimator._say)] if estimator.verbose >= 1 else []
     if estimator.save_dir:
-        cbs.append(RunFiles(estimator.save_dir, weight_arrays(found)))
+        cbs.append(RunFiles(estimator.save_dir, lambda: estimator._saved_arrays(found)))
     if estimator.tensorboard_dir:
         cbs.append(TensorBoardScalars(estimator.tensorboard_dir))
     cbs.extend(user or ())

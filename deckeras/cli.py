@@ -35,14 +35,19 @@ CLI_NOTES = {
 }
 
 
+def estimator_classes():
+    """family -> estimator class, in the order their flags are listed."""
+    import_tensorflow()                 # quietly, before the estimators bring it in
+    from .models import DCN, DEC, N2D
+    return {"dec": DEC, "dcn": DCN, "n2d": N2D}
+
+
 def estimator_parameters():
     """name -> (estimator classes that take it, the class whose docstring and
-    constraints describe it), in signature order: DEC's, then DCN's own."""
+    constraints describe it), in signature order: DEC's, then DCN's and N2D's own."""
     import inspect
-    import_tensorflow()                 # quietly, before the estimators bring it in
-    from .models import DCN, DEC
     params = {}
-    for cls in (DEC, DCN):
+    for cls in estimator_classes().values():
         for name in inspect.signature(cls).parameters:
             params.setdefault(name, [[], cls])[0].append(cls)
     return params
@@ -70,13 +75,10 @@ def param_flags():
     return {RENAMED.get(n, n): n for n in estimator_parameters() if n not in NOT_FLAGS}
 
 
-def family_only():
-    """(DEC's parameters DCN lacks, DCN's that DEC lacks), as flag dests."""
-    from .models import DCN, DEC
-    params = estimator_parameters()
-    only = [tuple(RENAMED.get(n, n) for n, (classes, _) in params.items()
-                  if classes == [cls] and n not in NOT_FLAGS) for cls in (DEC, DCN)]
-    return only[0], only[1]
+def applies(flag, family):
+    """Whether the flag (its dest) is a parameter of ``family``'s estimator."""
+    import inspect
+    return param_flags()[flag] in inspect.signature(estimator_classes()[family]).parameters
 
 
 def _add_param_flags(p):
@@ -91,8 +93,9 @@ def _add_param_flags(p):
         dest = RENAMED.get(name, name)
         default = inspect.signature(cls).parameters[name].default
         help_ = _described(cls, name)
-        if len(classes) == 1:
-            help_ = f"{'DEC/IDEC' if cls.__name__ == 'DEC' else 'DCN'} only: {help_}"
+        if len(classes) < 3:
+            names_ = "/".join({"DEC": "DEC/IDEC"}.get(c.__name__, c.__name__) for c in classes)
+            help_ = f"{names_} only: {help_}"
         if name in CLI_NOTES:
             help_ += f"; {CLI_NOTES[name]}"
         kw = {"dest": dest, "default": None, "help": help_.replace("%", "%%")}
@@ -229,12 +232,11 @@ def resolve_params(method, dataset, args, seed):
     family = method_family(method)
     protocol = getattr(args, "protocol", None) or "default"
     params = method_params(method, dataset, protocol)
-    dec_only, dcn_only = family_only()
     for flag, name in param_flags().items():
         value = getattr(args, flag, None)
         if value is None:
             continue
-        if (family == "dcn" and flag in dec_only) or (family == "dec" and flag in dcn_only):
+        if not applies(flag, family):
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to {method}")
         params[name] = value
     if family == "dec" and args.gamma is not None and "keep_decoder" not in params:

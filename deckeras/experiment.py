@@ -28,10 +28,10 @@ RESULT_FIELDS = ["method", "dataset", "trial", "seed", "acc", "nmi", "ari", "ini
 # docs/algorithms.md: published 10-trial means (ACC, NMI); DEC-DA's column is its best method.
 PUBLISHED = {
     "mnist": {"k-means": (.53, .50), "AE+k-means": (.879, .807), "DEC": (.912, .869),
-              "DEC-DA": (.985, .960), "DCN": (.83, .81)},
+              "DEC-DA": (.985, .960), "DCN": (.83, .81), "N2D": (.979, .942)},
     "mnist-test": {"DEC-DA": (.983, .958)},
     "fmnist": {"k-means": (.47, .51), "AE+k-means": (.606, .637), "DEC": (.618, .651),
-               "DEC-DA": (.586, .636)},
+               "DEC-DA": (.586, .636), "N2D": (.672, .684)},
     "usps": {"k-means": (.67, .63), "AE+k-means": (.709, .684), "DEC": (.764, .787),
              "DEC-DA": (.987, .962)},
     "reuters10k": {"k-means": (.52, .31), "AE+k-means": (.763, .519), "DEC": (.778, .571)},
@@ -163,6 +163,8 @@ def _published_for(ds, method):
     pub = PUBLISHED.get(ds, {})
     if method.startswith("k-means"):
         return pub.get("k-means")
+    if method == "N2D":
+        return pub.get("N2D")
     if "DCN" in method:
         return pub.get("DCN")
     if method.endswith("-DA"):

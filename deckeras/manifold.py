@@ -198,6 +198,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         The layout of the points given to ``fit``.
     a_, b_ : float
         The fitted curve ``1 / (1 + a d^(2b))``.
+    train_ : ndarray (n_samples, n_features)
+        The points given to ``fit`` (``transform`` finds neighbours among them).
+    snap_ : float
+        A new point within this distance of a training point takes its
+        position: 1e-4 of the median distance to the nearest other point.
     """
 
     def __init__(self, n_components=2, *, n_neighbors=15, min_dist=0.1, n_epochs=None,
@@ -229,11 +234,22 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.a_, self.b_ = curve_ab(self.min_dist)
         self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
                                           self.negative_rate)
+        self.train_ = z
         # a new point this close to a training point takes its position (transform)
-        self._snap = 1e-4 * float(np.median(self._nn.kneighbors(z[:2000], 2)[0][:, 1]) or 1.0)
+        self.snap_ = 1e-4 * float(np.median(self._nn.kneighbors(z[:2000], 2)[0][:, 1]) or 1.0)
         if self.verbose:
             print(f"UMAP: graph {t1 - t0:.1f} s ({p.nnz} edges), spectral start {t2 - t1:.1f} s, "
                   f"layout {time.perf_counter() - t2:.1f} s ({epochs} epochs)", flush=True)
+        return self
+
+    def restore(self, train, embedding, snap):
+        """A fitted layout from saved arrays (``train_``, ``embedding_``,
+        ``snap_``), ready to ``transform``. Returns self."""
+        self.train_ = np.asarray(train, np.float32)
+        self.embedding_ = np.asarray(embedding, np.float32)
+        self.snap_ = float(snap)
+        self._nn = NearestNeighbors(n_neighbors=self.n_neighbors).fit(self.train_)
+        self.a_, self.b_ = curve_ab(self.min_dist)
         return self
 
     def fit_transform(self, z, y=None):
@@ -252,6 +268,6 @@ class UMAP(TransformerMixin, BaseEstimator):
         w, _ = memberships(d, d[:, 0], np.log2(self.n_neighbors))
         w /= w.sum(1, keepdims=True)
         out = np.einsum("nk,nkc->nc", w, self.embedding_[idx].astype(np.float64))
-        same = d[:, 0] <= self._snap
+        same = d[:, 0] <= self.snap_
         out[same] = self.embedding_[idx[same, 0]]
         return out.astype(np.float32)

@@ -19,7 +19,11 @@ _DECDA = {"FcDEC": ("fc", False), "FcIDEC": ("fc", True),      # (arch, IDEC)
           "ConvDEC": ("conv", False), "ConvIDEC": ("conv", True)}
 METHODS = (["DEC", "IDEC"]
            + [m + s for s in ("", "-DA") for m in _DECDA]
-           + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA"])
+           + ["DCN", "ConvDCN", "DCN-DA", "ConvDCN-DA", "N2D"])
+# N2D's code (rymc/n2d, run.sh): its dense autoencoder (Keras's Glorot
+# initialiser) pretrained 1,000 Adam epochs in batches of 256, then UMAP to
+# n_clusters dimensions with 20 neighbours and min_dist 0
+N2D_PRETRAIN = {"pretrain_epochs": 1000, "init": "glorot_uniform"}   # and Adam: the default
 
 
 PAPER_SETS = ("mnist", "mnist-test", "fmnist", "usps", "reuters10k", "stl")
@@ -61,10 +65,10 @@ FASTER = {("FcDEC", "mnist"): {**FAST_MNIST, "pretrain_epochs": 40},
 
 
 def method_family(method):
-    """'dec' or 'dcn' for a method name; ValueError for an unknown one."""
+    """'dec', 'dcn' or 'n2d' for a method name; ValueError for an unknown one."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
-    return "dcn" if "DCN" in method else "dec"
+    return "dcn" if "DCN" in method else "n2d" if method == "N2D" else "dec"
 
 
 def method_params(method, dataset=None, protocol="default"):
@@ -87,6 +91,8 @@ def method_params(method, dataset=None, protocol="default"):
     paper = dataset in PAPER_SETS
     aug = method.endswith("-DA")
     base = method[:-3] if aug else method
+    if family == "n2d":
+        return _n2d_params(dataset, paper)
     p = {"augment": aug, "aug_pretrain": aug}
     if family == "dec" and dataset not in DEC_INTERVAL_SETS:
         p["update_interval"] = UPDATE_INTERVAL
@@ -132,6 +138,19 @@ def method_params(method, dataset=None, protocol="default"):
     return p
 
 
+def _n2d_params(dataset, paper):
+    """N2D's settings: its code's on the papers' data sets, the small-data
+    pretraining elsewhere (there is nothing else to adapt: no clustering phase)."""
+    p = dict(N2D_PRETRAIN)
+    if not paper:
+        p.update(pretrain_epochs=SMALL_DATA["pretrain_epochs"])
+    if dataset in DATASETS:
+        p["scale"] = "none"
+    if dataset == "synthetic":
+        p.update(embedding_dim=SYNTHETIC["embedding_dim"], pretrain_epochs=SYNTHETIC["pretrain_epochs"])
+    return p
+
+
 def _small_data_rules(p, family, aug):
     """The small-data rules (see SMALL_DATA_DEC), applied to ``p`` in place."""
     if family == "dec":                   # keep the decoder (it follows gamma)
@@ -172,8 +191,8 @@ def pretrain_signature(params):
 def make_method(method, dataset=None, protocol="default", **overrides):
     """A configured, unfitted estimator for ``method`` on ``dataset``
     (``protocol``: see ``method_params``)."""
-    from .models import DCN, DEC
+    from .models import DCN, DEC, N2D
     params = method_params(method, dataset, protocol)
     params.update(overrides)
-    cls = DCN if method_family(method) == "dcn" else DEC
+    cls = {"dcn": DCN, "n2d": N2D, "dec": DEC}[method_family(method)]
     return cls(**params)

@@ -547,9 +547,9 @@ class Trainer:
 
     # ------------------------------------------------------------ clustering
     def initialise(self, warm):
-        """k-means on the embedding (or the Gaussian mixture of
-        ``cluster_init='gmm'``) sets the clusters (warm start: the current
-        labels are the starting point)."""
+        """The method's start on the embedding (k-means, or the Gaussian
+        mixture of ``cluster_init='gmm'``: ``_start``) sets the clusters
+        (warm start: the current labels are the starting point)."""
         clock = Clock()
         m, nets, x, y = self.method, self.nets, self.x, self.y
         z = m._embed(nets, x)
@@ -559,13 +559,11 @@ class Trainer:
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             m._warm_init(self.cluster_vars, labels)
         else:
-            km = kmeans_start(z, m.n_clusters, m.kmeans_n_init, m.random_state,
-                              how=m.cluster_init)
+            km, start = m._start(z)
             labels = km.labels_
             init_metrics = metrics.evaluate(y, labels) if y is not None else None
             if init_metrics:
                 r = init_metrics
-                start = "GMM" if m.cluster_init == "gmm" else "k-means"
                 self.say(f"AE + {start}: acc {r['acc']:.4f}  nmi {r['nmi']:.4f}  ari {r['ari']:.4f}")
             with nets.strategy.scope():
                 m._init_clusters(nets, self.cluster_vars, z, km)

@@ -129,9 +129,11 @@ def test_dec_da_targets_come_from_clean_data(small_digits):
 def test_every_method_runs_end_to_end(method, small_digits):
     x, y = small_digits
     xi = x.reshape(-1, 8, 8, 1)
-    m = make_method(method, "digits", n_clusters=10, pretrain_epochs=1, maxiter=6,
-                    update_interval=3, kmeans_n_init=1, random_state=0, dims=[32],
-                    embedding_dim=5, batch_size=128)
+    from deckeras.methods import method_family
+    clustering = {} if method_family(method) == "n2d" else dict(   # N2D: no clustering phase
+        maxiter=6, update_interval=3, kmeans_n_init=1)
+    m = make_method(method, "digits", n_clusters=10, pretrain_epochs=1, random_state=0,
+                    dims=[32], embedding_dim=5, batch_size=128, **clustering)
     m.fit(xi if m.arch == "conv" or method.endswith("-DA") else x, y)
     assert m.labels_.shape == (len(x),) and set(np.unique(m.labels_)) <= set(range(10))
     assert np.isfinite(m.history_[-1]["loss"])

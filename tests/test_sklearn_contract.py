@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
-from deckeras import DCN, DEC
+from deckeras import DCN, DEC, N2D
 
 # scikit-learn's checks fit ~60 models each: without pretraining (whose own
 # contract the tests below check with TINY) a fit costs 0.24 s instead of 0.39 s
@@ -123,7 +123,7 @@ def test_hooks_are_declared_and_parameters_checked_before_any_work(small_digits)
         assert not hasattr(m, "autoencoder_")
 
 
-@pytest.mark.parametrize("cls", [DEC, DCN])
+@pytest.mark.parametrize("cls", [DEC, DCN, N2D])
 def test_docstrings_document_every_parameter_and_the_attributes(cls):
     import inspect
     doc = cls.__doc__

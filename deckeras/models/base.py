@@ -327,14 +327,24 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
                                self.SCORES, f"{type(self).__name__.lower()}_inference")
 
     # ------------------------------------------------------------ persistence
-    def _input_scaling(self):
-        """The arrays saved beside the weights: the input scaling and range."""
-        return weight_arrays({k: getattr(self, k, None) for k in FOUND})
+    def _input_scaling(self, found=None):
+        """The input scaling and range (of ``found``, or the fitted ones)."""
+        found = found if found is not None else {k: getattr(self, k, None) for k in FOUND}
+        return weight_arrays(found)
+
+    def _saved_arrays(self, found=None):
+        """The arrays saved beside the weights (``save``, the run folder's
+        model files): the input scaling, and what a method keeps outside its
+        weights (N2D's layout)."""
+        return self._input_scaling(found)
+
+    def _load_arrays(self, arrays):
+        """Take back what ``_saved_arrays`` added (``load``); nothing by default."""
 
     def save(self, path):
         """Save the clustering model's weights (and the input scaling) as ``.h5``, atomically."""
         check_is_fitted(self)
-        save_weights(self.model_, path, self._input_scaling())
+        save_weights(self.model_, path, self._saved_arrays())
 
     def load(self, path, input_shape, image_shape=None):
         """Rebuild the networks for samples of ``input_shape`` and load weights
@@ -347,6 +357,7 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
         nets = self._build(shape, image_shape)
         load_weights(nets.model, path, what="model weights")
         scaling = read_arrays(path)
+        self._load_arrays(scaling)
         self._publish(nets, {"image_shape_": image_shape, "input_scale_": scaling.get("scale"),
                              "input_offset_": scaling.get("offset"),
                              "input_range_": scaling.get("range")})

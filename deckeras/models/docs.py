@@ -21,7 +21,7 @@ rotation, shift : float, default 10, 0.1
     Augmentation ranges (degrees; fraction of width/height).
 pretrain_epochs : int, default 200
     Epochs of autoencoder pretraining.
-pretrain_optimizer : {{'sgd', 'adam'}}, default 'sgd'
+pretrain_optimizer : {{'sgd', 'adam'}}, default {pretrain_optimizer}
     Pretraining optimiser.
 pretrain_lr : float, optional
     Default 1.0 for SGD (DEC's), 1e-3 for Adam.
@@ -140,9 +140,32 @@ brb_resets_ : int
 """
 
 
+def _entries(doc):
+    """``doc``'s parameter entries: (the names of its header line, its text)."""
+    out = []
+    for line in doc.splitlines(keepends=True):
+        if line.startswith("    ") and out:
+            out[-1][1].append(line)
+        else:
+            names = [n.strip() for n in line.split(" : ")[0].split(",")]
+            out.append((names, [line]))
+    return [(names, "".join(text)) for names, text in out]
+
+
+def shared_doc(names, **defaults):
+    """The entries of TRAINING_DOC for ``names`` (in its order), formatted
+    with ``defaults``: for a method that takes only some of the shared
+    parameters (N2D)."""
+    doc = TRAINING_DOC.format(**{k: defaults.get(k, "") for k in
+                                 ("optimizer", "lr", "update_interval", "tol", "update_note",
+                                  "pretrain_optimizer")})
+    return "".join(text for heads, text in _entries(doc) if set(heads) & set(names))
+
+
 def training_doc(cls, update_note):
     """TRAINING_DOC with ``cls``'s own defaults (read from its signature)."""
     d = {n: p.default for n, p in inspect.signature(cls).parameters.items()}
     return TRAINING_DOC.format(optimizer=repr(d["optimizer"]), lr=d["lr"],
+                               pretrain_optimizer=repr(d["pretrain_optimizer"]),
                                update_interval=d["update_interval"], tol=d["tol"],
                                update_note=update_note)

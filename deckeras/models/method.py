@@ -30,9 +30,18 @@ class ClusteringMethod(abc.ABC):
         """The per-sample state of ``n`` samples (DEC's P, DCN's assignments):
         name -> variable, checkpointed under these names."""
 
+    def _start(self, z):
+        """The clusters' start on the embeddings ``z``: a fitted object with
+        ``labels_`` and ``cluster_centers_`` (k-means, or the Gaussian mixture
+        of ``cluster_init='gmm'``), and the name the log gives it."""
+        from ..trainer import kmeans_start
+        return (kmeans_start(z, self.n_clusters, self.kmeans_n_init, self.random_state,
+                             how=self.cluster_init),
+                "GMM" if self.cluster_init == "gmm" else "k-means")
+
     @abc.abstractmethod
     def _init_clusters(self, nets, cluster_vars, z, kmeans):
-        """Set the clusters from a fitted ``KMeans`` on the embeddings ``z``."""
+        """Set the clusters from the start ``_start`` gave on the embeddings ``z``."""
 
     @abc.abstractmethod
     def _recluster(self, nets, cluster_vars, centres, x):
