@@ -17,7 +17,7 @@ the seconds it took:
 - ``umap-gmm``: N2D itself (UMAP to ``n_clusters`` dimensions, min_dist 0,
   then a Gaussian mixture); needs ``umap-learn``, which deckeras does not
   install (put it on PYTHONPATH for this comparison);
-- ``umaplite-gmm`` / ``umaplite-kmeans``: the same with bench/umap_lite.py,
+- ``umaplite-gmm`` / ``umaplite-kmeans``: the same with ``deckeras.manifold.UMAP``,
   UMAP rebuilt from deckeras's own dependencies.
 
 ``--save-embedding FILE.npz`` also writes f(x) and the labels (``z``, ``y``)
