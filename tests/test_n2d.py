@@ -92,3 +92,13 @@ def test_method_table_gives_n2ds_own_settings():
     assert make_method("N2D", "digits").pretrain_epochs == 300       # the small-data rule
     assert method_params("N2D", "fmnist", "paper") == method_params("N2D", "fmnist")
     assert make_method("N2D", "my.csv").scale == "minmax"
+
+
+def test_beyond_the_umap_sample_the_rest_are_placed_by_transform(small_digits, monkeypatch):
+    from deckeras.models import n2d
+    x, y = small_digits
+    monkeypatch.setattr(n2d, "UMAP_SAMPLE", 300)
+    m = N2D(10, **{**SMALL, "pretrain_epochs": 20, "umap_epochs": 100}).fit(x, y)
+    assert len(m.umap_.embedding_) == 300 and m.labels_.shape == (600,)
+    assert np.array_equal(m.predict(x), m.labels_)
+    assert acc(y, m.labels_) > 0.6                 # the placed half clusters too

@@ -14,6 +14,10 @@ __all__ = ["N2D"]
 # The arrays saved beside the encoder's weights (``save``, the run folder's
 # model files): the training embeddings and their layout (``transform`` of
 # new points needs both) and the mixture.
+# UMAP runs on at most this many embeddings (a seeded sample beyond), and
+# ``transform`` places the others: its exact neighbour graph and layout
+# take minutes at 70,000 points and grow faster than linearly.
+UMAP_SAMPLE = 100_000
 N2D_ARRAYS = ("n2d_z", "n2d_layout", "n2d_snap", "gmm_weights", "gmm_means", "gmm_covariances",
               "gmm_precisions_cholesky")
 
@@ -60,7 +64,7 @@ class N2D(DeepClusterer):
         return encoder, encoder.layers[-1]
 
     def fit(self, x, y=None, callbacks=None):
-        for attr in ("umap_", "gmm_", "_centres_"):     # a refit starts over
+        for attr in ("umap_", "gmm_", "_centres_", "_labels"):     # a refit starts over
             self.__dict__.pop(attr, None)
         super().fit(x, y, callbacks)
         if not hasattr(self, "gmm_"):   # resumed from the checkpoint of a finished run
@@ -76,16 +80,25 @@ class N2D(DeepClusterer):
         return {}
 
     def _start(self, z):
-        """UMAP of the embeddings to ``umap_dim`` dimensions, then the mixture."""
+        """UMAP of the embeddings to ``umap_dim`` dimensions (of a seeded
+        sample of ``UMAP_SAMPLE`` of them beyond that many, the others placed
+        by ``transform``), then the mixture on the layout."""
         k = self.n_clusters
         self.umap_ = UMAP(self.umap_dim or k, n_neighbors=self.umap_neighbors,
                           min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
                           random_state=self.random_state, verbose=self.verbose)
-        layout = self.umap_.fit_transform(z)
+        if len(z) > UMAP_SAMPLE:
+            rows = np.sort(np.random.default_rng(self.random_state).choice(
+                len(z), UMAP_SAMPLE, replace=False))
+            self.umap_.fit(z[rows])
+            layout = self.umap_.transform(z)
+        else:
+            layout = self.umap_.fit_transform(z)
         self.gmm_ = GaussianMixture(k, covariance_type="full", n_init=self.gmm_n_init,
                                     random_state=self.random_state).fit(layout)
         resp = self.gmm_.predict_proba(layout)
-        return _Start(resp.argmax(1), _weighted_means(resp, z)), "UMAP + GMM"
+        self._labels = resp.argmax(1).astype(np.int64)
+        return _Start(self._labels, _weighted_means(resp, z)), "UMAP + GMM"
 
     def _init_clusters(self, nets, cluster_vars, z, start):
         self._centres_ = np.asarray(start.cluster_centers_, np.float32)
@@ -103,7 +116,7 @@ class N2D(DeepClusterer):
             z = self._embed(nets, x)
             start, _ = self._start(z)
             self._init_clusters(nets, cluster_vars, z, start)
-        return self.gmm_.predict(self.umap_.embedding_).astype(np.int64)
+        return self._labels
 
     def _scores(self, nets, x):
         return self.gmm_.predict_proba(self.umap_.transform(self._embed(nets, x)))
