@@ -78,7 +78,9 @@ class Progress(Callback):
 
     def on_train_begin(self, logs=None):
         self.bar = None
-        if not sys.stdout.isatty():
+        # no clustering iterations (N2D): the start's line has said it all
+        self.quiet = self.phase == "cluster" and self.params["maxiter"] == 0
+        if not sys.stdout.isatty() or self.quiet:
             return
         if self.phase == "pretrain":
             self.say(f"pretraining the autoencoder ({self.params['precision']})")
@@ -112,6 +114,8 @@ class Progress(Callback):
     labelled = False      # whether the updates carry ACC (the bar shows it then, not the loss)
 
     def _update(self, logs):
+        if self.quiet:
+            return
         ite, delta = logs["iter"], logs["delta_label"]
         converged = ite > 0 and delta < self.params["tol"]
         if self.bar is not None:
