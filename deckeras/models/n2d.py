@@ -11,13 +11,13 @@ from .docs import ARCH_DOC, shared_doc
 
 __all__ = ["N2D"]
 
-# The arrays saved beside the encoder's weights (``save``, the run folder's
-# model files): the training embeddings and their layout (``transform`` of
-# new points needs both) and the mixture.
 # UMAP runs on at most this many embeddings (a seeded sample beyond), and
 # ``transform`` places the others: its exact neighbour graph and layout
 # take minutes at 70,000 points and grow faster than linearly.
 UMAP_SAMPLE = 100_000
+# The arrays saved beside the encoder's weights (``save``, the run folder's
+# model files): the training embeddings and their layout (``transform`` of
+# new points needs both) and the mixture.
 N2D_ARRAYS = ("n2d_z", "n2d_layout", "n2d_snap", "gmm_weights", "gmm_means", "gmm_covariances",
               "gmm_precisions_cholesky")
 
@@ -68,10 +68,8 @@ class N2D(DeepClusterer):
             self.__dict__.pop(attr, None)
         super().fit(x, y, callbacks)
         if not hasattr(self, "gmm_"):   # resumed from the checkpoint of a finished run
-            z = self.transform(x)
-            start, _ = self._start(z)
-            self._init_clusters(None, None, z, start)
-            self.labels_ = start.labels_.astype(np.int64)
+            self._redo_start(self.transform(x))
+            self.labels_ = self._labels
         return self
 
     fit.__doc__ = DeepClusterer.fit.__doc__
@@ -111,11 +109,15 @@ class N2D(DeepClusterer):
             return 0.0 * weight
         return step, {}
 
+    def _redo_start(self, z):
+        """The layout and the mixture again, on a resume: a checkpoint holds
+        the encoder and the labels, not what was fitted on its embedding."""
+        start, _ = self._start(z)
+        self._init_clusters(None, None, z, start)
+
     def _on_update(self, nets, cluster_vars, x):
         if not hasattr(self, "gmm_"):   # resumed from a checkpoint taken right after the start
-            z = self._embed(nets, x)
-            start, _ = self._start(z)
-            self._init_clusters(nets, cluster_vars, z, start)
+            self._redo_start(self._embed(nets, x))
         return self._labels
 
     def _scores(self, nets, x):
