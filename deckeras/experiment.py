@@ -178,7 +178,7 @@ def summary_markdown(summary):
     lines = []
     for ds in dict.fromkeys(s["dataset"] for s in summary):
         lines += [f"### {ds}", "",
-                  "| method | trials | ACC | NMI | ARI | AE+k-means ACC | AE+k-means NMI | published ACC / NMI | time per trial |",
+                  "| method | trials | ACC | NMI | ARI | start ACC | start NMI | published ACC / NMI | time per trial |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for s in (s for s in summary if s["dataset"] == ds):
             def f(key):
@@ -194,7 +194,9 @@ def summary_markdown(summary):
     if not any(s["method"] != "k-means (raw)" for s in summary):
         lines += ["No trial has finished: see `results.csv` (each failed trial's error is in "
                   "its `error.json`).", ""]
-    lines.append("Published figures: docs/algorithms.md (DEC-DA: the best of its methods).")
+    lines.append("Start: the clusters' start on the pretrained embedding (AE + k-means; a "
+                 "Gaussian mixture with --cluster-init gmm; UMAP + GMM for N2D, which is its "
+                 "result). Published figures: docs/algorithms.md (DEC-DA: the best of its methods).")
     return "\n".join(lines) + "\n"
 
 
