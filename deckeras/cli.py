@@ -5,6 +5,7 @@ A user mistake ends with one line on stderr and exit code 2, never a
 traceback; nothing is written before the inputs have been checked.
 """
 import argparse
+import inspect
 import os
 import sys
 
@@ -38,14 +39,13 @@ CLI_NOTES = {
 def estimator_classes():
     """family -> estimator class, in the order their flags are listed."""
     import_tensorflow()                 # quietly, before the estimators bring it in
-    from .models import DCN, DEC, N2D
-    return {"dec": DEC, "dcn": DCN, "n2d": N2D}
+    from .methods import estimator_classes
+    return estimator_classes()
 
 
 def estimator_parameters():
     """name -> (estimator classes that take it, the class whose docstring and
     constraints describe it), in signature order: DEC's, then DCN's and N2D's own."""
-    import inspect
     params = {}
     for cls in estimator_classes().values():
         for name in inspect.signature(cls).parameters:
@@ -75,16 +75,9 @@ def param_flags():
     return {RENAMED.get(n, n): n for n in estimator_parameters() if n not in NOT_FLAGS}
 
 
-def applies(flag, family):
-    """Whether the flag (its dest) is a parameter of ``family``'s estimator."""
-    import inspect
-    return param_flags()[flag] in inspect.signature(estimator_classes()[family]).parameters
-
-
 def _add_param_flags(p):
     """A flag for each estimator parameter (default None: the method's
     setting stands unless the flag is given)."""
-    import inspect
     from numbers import Integral, Real
     params = estimator_parameters()
     for name, (classes, cls) in params.items():
@@ -232,11 +225,12 @@ def resolve_params(method, dataset, args, seed):
     family = method_family(method)
     protocol = getattr(args, "protocol", None) or "default"
     params = method_params(method, dataset, protocol)
+    takes = inspect.signature(estimator_classes()[family]).parameters
     for flag, name in param_flags().items():
         value = getattr(args, flag, None)
         if value is None:
             continue
-        if not applies(flag, family):
+        if name not in takes:
             raise ValueError(f"--{flag.replace('_', '-')} does not apply to {method}")
         params[name] = value
     if family == "dec" and args.gamma is not None and "keep_decoder" not in params:

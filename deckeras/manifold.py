@@ -77,8 +77,9 @@ def curve_ab(min_dist, spread=1.0):
 
 
 def fuzzy_graph(z, n_neighbors):
-    """UMAP's fuzzy simplicial set of ``z`` (symmetric, sparse COO) and the
-    fitted ``NearestNeighbors``."""
+    """UMAP's fuzzy simplicial set of ``z`` (symmetric, sparse COO), the
+    fitted ``NearestNeighbors`` and each point's rho (distance to its nearest
+    other point, 0 where it has none)."""
     n = len(z)
     nn = NearestNeighbors(n_neighbors=n_neighbors).fit(z)
     d, idx = nn.kneighbors(z)
@@ -94,7 +95,7 @@ def fuzzy_graph(z, n_neighbors):
                       shape=(n, n))
     p = p + p.T - p.multiply(p.T)
     p.eliminate_zeros()
-    return p.tocoo(), nn
+    return p.tocoo(), nn, rho
 
 
 def spectral_start(p, dim, rng):
@@ -202,7 +203,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         The points given to ``fit`` (``transform`` finds neighbours among them).
     snap_ : float
         A new point within this distance of a training point takes its
-        position: 1e-4 of the median distance to the nearest other point.
+        position: 1e-4 of the median distance to the nearest other point
+        (duplicates not counted).
     """
 
     def __init__(self, n_components=2, *, n_neighbors=15, min_dist=0.1, n_epochs=None,
@@ -226,7 +228,7 @@ class UMAP(TransformerMixin, BaseEstimator):
                              f"got {self.n_components}")
         seed = 0 if self.random_state is None else int(self.random_state)
         t0 = time.perf_counter()
-        p, self._nn = fuzzy_graph(z, self.n_neighbors)
+        p, self._nn, rho = fuzzy_graph(z, self.n_neighbors)
         t1 = time.perf_counter()
         start = spectral_start(p, self.n_components, np.random.default_rng(seed))
         t2 = time.perf_counter()
@@ -236,7 +238,7 @@ class UMAP(TransformerMixin, BaseEstimator):
                                           self.negative_rate)
         self.train_ = z
         # a new point this close to a training point takes its position (transform)
-        self.snap_ = 1e-4 * float(np.median(self._nn.kneighbors(z[:2000], 2)[0][:, 1]) or 1.0)
+        self.snap_ = 1e-4 * (float(np.median(rho)) or 1.0)
         if self.verbose:
             print(f"UMAP: graph {t1 - t0:.1f} s ({p.nnz} edges), spectral start {t2 - t1:.1f} s, "
                   f"layout {time.perf_counter() - t2:.1f} s ({epochs} epochs)", flush=True)

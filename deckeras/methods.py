@@ -91,12 +91,12 @@ def method_params(method, dataset=None, protocol="default"):
     paper = dataset in PAPER_SETS
     aug = method.endswith("-DA")
     base = method[:-3] if aug else method
-    if family == "n2d":
-        return _n2d_params(dataset, paper)
-    p = {"augment": aug, "aug_pretrain": aug}
+    p = dict(N2D_PRETRAIN) if family == "n2d" else {"augment": aug, "aug_pretrain": aug}
     if family == "dec" and dataset not in DEC_INTERVAL_SETS:
         p["update_interval"] = UPDATE_INTERVAL
-    if family == "dcn":
+    if family == "n2d":
+        pass                  # no clustering phase: only the pretraining above differs
+    elif family == "dcn":
         p.update(arch="conv" if base.startswith("Conv") else "fc",
                  pretrain_optimizer="sgd" if base == "DCN" else "adam",
                  pretrain_epochs=300 if base == "DCN" else 500)
@@ -138,26 +138,13 @@ def method_params(method, dataset=None, protocol="default"):
     return p
 
 
-def _n2d_params(dataset, paper):
-    """N2D's settings: its code's on the papers' data sets, the small-data
-    pretraining elsewhere (there is nothing else to adapt: no clustering phase)."""
-    p = dict(N2D_PRETRAIN)
-    if not paper:
-        p.update(pretrain_epochs=SMALL_DATA["pretrain_epochs"])
-    if dataset in DATASETS:
-        p["scale"] = "none"
-    if dataset == "synthetic":
-        p.update(embedding_dim=SYNTHETIC["embedding_dim"], pretrain_epochs=SYNTHETIC["pretrain_epochs"])
-    return p
-
-
 def _small_data_rules(p, family, aug):
     """The small-data rules (see SMALL_DATA_DEC), applied to ``p`` in place."""
     if family == "dec":                   # keep the decoder (it follows gamma)
         p.update(SMALL_DATA_DEC)
         p.pop("momentum", None)
         p.pop("keep_decoder", None)
-    else:                                 # weigh the k-means term by its start
+    elif family == "dcn":                 # weigh the k-means term by its start
         p["lamda"] = "auto"
     if aug:                               # augmented pretraining, clean clustering
         p["augment"] = False
@@ -188,11 +175,15 @@ def pretrain_signature(params):
     return sig
 
 
+def estimator_classes():
+    """family -> estimator class (imports TensorFlow), DEC's first."""
+    from .models import DCN, DEC, N2D
+    return {"dec": DEC, "dcn": DCN, "n2d": N2D}
+
+
 def make_method(method, dataset=None, protocol="default", **overrides):
     """A configured, unfitted estimator for ``method`` on ``dataset``
     (``protocol``: see ``method_params``)."""
-    from .models import DCN, DEC, N2D
     params = method_params(method, dataset, protocol)
     params.update(overrides)
-    cls = {"dcn": DCN, "n2d": N2D, "dec": DEC}[method_family(method)]
-    return cls(**params)
+    return estimator_classes()[method_family(method)](**params)
