@@ -3,8 +3,8 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["ClusteringLayer", "ClusterCentres", "InputScaling", "ClusterLabel", "inference_model",
-           "squared_distances", "soft_assignment"]
+__all__ = ["ClusteringLayer", "ClusterCentres", "InputScaling", "ClusterLabel", "LayoutMixture",
+           "inference_model", "squared_distances", "soft_assignment"]
 
 
 def squared_distances(z, centres):
@@ -149,6 +149,103 @@ class ClusterLabel(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "nearest": self.nearest}
+
+
+@keras.saving.register_keras_serializable(package="deckeras")
+class LayoutMixture(keras.layers.Layer):
+    """N2D's clusters of new embeddings ``(N, D)``: their places in the UMAP
+    layout of the training embeddings (``deckeras.manifold.UMAP.transform``)
+    and the Gaussian mixture's responsibilities there (scikit-learn's
+    ``GaussianMixture.predict_proba``, full covariances), shape ``(N, K)``.
+
+    The training embeddings, their layout, the snap distance and the mixture
+    are the layer's non-trainable weights (``initial`` sets them: a dict of
+    ``train``, ``layout``, ``snap``, ``means``, ``precisions_cholesky`` and
+    ``weights``). A batch of B embeddings takes B x ``n_train`` distances at
+    once; the neighbours' memberships and the mixture are computed in float64.
+    """
+
+    def __init__(self, n_train, dim, n_components, n_clusters, n_neighbors, initial=None,
+                 **kwargs):
+        kwargs["dtype"] = "float32"       # whatever the model's policy: the layout is float32
+        super().__init__(**kwargs)
+        self.n_train, self.dim = int(n_train), int(dim)
+        self.n_components, self.n_clusters = int(n_components), int(n_clusters)
+        self.n_neighbors = int(n_neighbors)
+        self.initial = initial
+
+    def build(self, input_shape):
+        n, d, c, k = self.n_train, self.dim, self.n_components, self.n_clusters
+
+        def weight(name, shape, dtype):
+            return self.add_weight(name=name, shape=shape, initializer="zeros", dtype=dtype,
+                                   trainable=False, autocast=False)
+        self.train = weight("train", (n, d), "float32")
+        self.layout = weight("layout", (n, c), "float32")
+        self.snap = weight("snap", (), "float64")
+        self.means = weight("means", (k, c), "float64")
+        self.precisions_cholesky = weight("precisions_cholesky", (k, c, c), "float64")
+        self.log_weights = weight("log_weights", (k,), "float64")
+        if self.initial is not None:
+            v = self.initial
+            for var, value in [(self.train, v["train"]), (self.layout, v["layout"]),
+                               (self.snap, v["snap"]), (self.means, v["means"]),
+                               (self.precisions_cholesky, v["precisions_cholesky"]),
+                               (self.log_weights, np.log(v["weights"]))]:
+                var.assign(np.asarray(value, var.dtype))
+            self.initial = None
+
+    def call(self, z):
+        z = ops.cast(z, "float32")
+        # the nearest training embeddings by the expanded square (one matmul),
+        # then their exact distances from the differences
+        d2 = (ops.sum(z * z, 1, keepdims=True) - 2 * ops.matmul(z, ops.transpose(self.train))
+              + ops.sum(self.train * self.train, 1)[None, :])
+        _, idx = ops.top_k(-d2, self.n_neighbors)
+        diff = ops.cast(z[:, None, :], "float64") - ops.cast(ops.take(self.train, idx, axis=0),
+                                                             "float64")
+        d = ops.sqrt(ops.sum(diff * diff, -1))                       # (N, n_neighbors)
+        rho = ops.min(d, 1)
+        w = ops.exp(-ops.maximum(d - rho[:, None], 0.0)
+                    / _membership_sigma(d, rho, np.log2(self.n_neighbors))[:, None])
+        w = w / ops.sum(w, 1, keepdims=True)
+        near = ops.cast(ops.take(self.layout, idx, axis=0), "float64")   # (N, n_neighbors, C)
+        place = ops.sum(w[:, :, None] * near, 1)
+        nearest = ops.take_along_axis(near, ops.argmin(d, 1)[:, None, None], axis=1)[:, 0]
+        place = ops.where((rho <= self.snap)[:, None], nearest, place)
+        # the mixture's log densities, as scikit-learn computes them
+        p = self.precisions_cholesky
+        y = ops.einsum("nc,kcd->nkd", place, p) - ops.einsum("kc,kcd->kd", self.means, p)[None]
+        log_det = ops.sum(ops.log(ops.diagonal(p, axis1=1, axis2=2)), -1)
+        log_prob = (-0.5 * (self.n_components * np.log(2 * np.pi) + ops.sum(y * y, -1))
+                    + log_det + self.log_weights)
+        return ops.cast(ops.softmax(log_prob, axis=-1), "float32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n_clusters)
+
+    def get_config(self):
+        return {**super().get_config(), "n_train": self.n_train, "dim": self.dim,
+                "n_components": self.n_components, "n_clusters": self.n_clusters,
+                "n_neighbors": self.n_neighbors}
+
+
+def _membership_sigma(d, rho, target, bisections=64):
+    """``deckeras.manifold.memberships``' sigma in Keras ops: per row, by
+    bisection, so that ``sum exp(-max(d - rho, 0) / sigma)`` is ``target``,
+    with umap-learn's floor of 1e-3 times the row's mean distance."""
+    rest = ops.maximum(d - rho[:, None], 0.0)
+    n = ops.shape(d)[0]
+    lo, hi = ops.zeros((n,), d.dtype), ops.full((n,), np.inf, d.dtype)
+
+    def halve(_, bracket):
+        lo, hi, sigma = bracket
+        over = ops.sum(ops.exp(-rest / sigma[:, None]), 1) > target
+        hi = ops.where(over, sigma, hi)
+        lo = ops.where(over, lo, sigma)
+        return lo, hi, ops.where(ops.isinf(hi), sigma * 2, (lo + hi) / 2)
+    _, _, sigma = ops.fori_loop(0, bisections, halve, (lo, hi, ops.ones((n,), d.dtype)))
+    return ops.maximum(sigma, 1e-3 * ops.mean(d, 1))
 
 
 def inference_model(encoder, cluster_layer, shape, scaling, scores_name, name):

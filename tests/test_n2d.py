@@ -48,8 +48,6 @@ def test_predict_save_load_pickle_clone(fitted, small_digits, tmp_path):
     twin = pickle.loads(pickle.dumps(m))
     assert np.array_equal(twin.predict(x), m.labels_)
     assert clone(m).get_params() == m.get_params()
-    with pytest.raises(ValueError, match="no single-Keras-model export"):
-        m.inference_model()
     from deckeras import DEC
     from deckeras.weights import save_weights
     DEC(10, dims=[64], pretrain_epochs=1, maxiter=2, batch_size=64).fit(x).save(tmp_path / "d.h5")
@@ -58,6 +56,23 @@ def test_predict_save_load_pickle_clone(fitted, small_digits, tmp_path):
     save_weights(m.encoder_, tmp_path / "encoder.h5")        # the weights without the clusters
     with pytest.raises(ValueError, match="hold no N2D clusters"):
         N2D(10, **SMALL).load(tmp_path / "encoder.h5", x.shape[1:])
+
+
+def test_the_exported_keras_model_places_and_clusters_as_predict(fitted, small_digits, tmp_path):
+    from deckeras import load_exported
+    x, _ = small_digits
+    m = fitted
+    noisy = np.clip(x + np.random.default_rng(1).normal(scale=0.05, size=x.shape), 0, 1)
+    both = np.concatenate([x, noisy.astype(np.float32)])
+    proba = m.predict_proba(both)
+    out = m.inference_model().predict(both, verbose=0)
+    # the same neighbours, memberships and mixture: equal up to float32 sums
+    np.testing.assert_allclose(out["soft_assignments"], proba, atol=1e-4)
+    assert np.array_equal(out["label"][:len(x)], m.labels_)
+    assert np.mean(out["label"] == proba.argmax(1)) > 0.995
+    m.inference_model().save(tmp_path / "n2d.keras")
+    back = load_exported(tmp_path / "n2d.keras").predict(both, verbose=0)
+    np.testing.assert_array_equal(back["label"], out["label"])
 
 
 def test_a_finished_run_resumed_gives_the_same_model(small_digits, tmp_path):

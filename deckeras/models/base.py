@@ -323,8 +323,13 @@ class DeepClusterer(ClusteringMethod, TransformerMixin, ClusterMixin, BaseEstima
         check_is_fitted(self)
         shape = tuple(self.image_shape_) if self.arch == "conv" else (self.n_features_in_,)
         scaling = self._input_scaling() if getattr(self, "input_scale_", None) is not None else None
-        return inference_model(self.encoder_, self._nets.layer, shape, scaling,
+        return inference_model(self.encoder_, self._inference_head(), shape, scaling,
                                self.SCORES, f"{type(self).__name__.lower()}_inference")
+
+    def _inference_head(self):
+        """The layer that maps embeddings to the per-cluster scores in
+        ``inference_model``: the clustering model's own by default."""
+        return self._nets.layer
 
     # ------------------------------------------------------------ persistence
     def _input_scaling(self, found=None):

@@ -4,7 +4,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.mixture import GaussianMixture
+from sklearn.utils.validation import check_is_fitted
 
+from ..layers import LayoutMixture
 from ..manifold import UMAP
 from .base import DeepClusterer
 from .docs import ARCH_DOC, shared_doc
@@ -130,10 +132,14 @@ class N2D(DeepClusterer):
     def _centres(self, nets):
         return self._centres_
 
-    def inference_model(self):
-        raise ValueError(
-            "N2D has no single-Keras-model export: its clusters live in a UMAP layout of the "
-            "training embeddings; use save() and load(), or pickle")
+    def _inference_head(self):
+        check_is_fitted(self, "gmm_")
+        u, g = self.umap_, self.gmm_
+        return LayoutMixture(
+            len(u.train_), u.train_.shape[1], u.embedding_.shape[1], self.n_clusters,
+            self.umap_neighbors, name="layout_mixture",
+            initial=dict(train=u.train_, layout=u.embedding_, snap=u.snap_, means=g.means_,
+                         precisions_cholesky=g.precisions_cholesky_, weights=g.weights_))
 
     # ------------------------------------------------------------ persistence
     def _saved_arrays(self, found=None):
