@@ -30,6 +30,7 @@ starting point for new points) without further optimisation, so each
 point's result depends on that point alone. Summation order on several
 threads makes runs differ in the last bits.
 """
+import functools
 import time
 import warnings
 
@@ -119,58 +120,88 @@ def spectral_start(p, dim, rng):
 
 def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5):
     """umap-learn's negative-sampling SGD on the graph ``p`` from ``start``,
-    one TensorFlow graph call per epoch. Returns the positions (float32)."""
+    ``EPOCHS_PER_CALL`` epochs per graph call. Returns the positions (float32)."""
     import tensorflow as tf
     p = p.copy()
     p.data[p.data < p.data.max() / n_epochs] = 0          # as umap-learn: too rare to sample
     p.eliminate_zeros()
-    n = start.shape[0]
-    head, tail = tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32))
     every = (p.data.max() / p.data).astype(np.float32)     # epochs between samples of an edge
     every_neg = every / negative_rate
-    every_t, every_neg_t = tf.constant(every), tf.constant(every_neg)
-    next_pos, next_neg = tf.Variable(every), tf.Variable(every_neg)
-    y = tf.Variable(start)
+    # the curve's constants, each rounded once to float32 from float64
+    curve = tf.constant([a, b, b - 1, -2 * a * b, 2 * b], tf.float32)
+    # the rate falls by 1 / n_epochs an epoch: a float32 reciprocal, as
+    # TensorFlow's graph optimiser made of the division by a constant when the
+    # graph was traced per call, so layouts are the same bit for bit as then
+    per_epoch = tf.constant(np.float32(1) / np.float32(n_epochs))
+    state = (tf.constant(start, tf.float32), tf.constant(every), tf.constant(every_neg))
+    edges = (tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32)),
+             state[1], state[2])
+    for first in range(0, n_epochs, EPOCHS_PER_CALL):
+        state = _layout_epochs()(*state, *edges, first, min(n_epochs, first + EPOCHS_PER_CALL),
+                                 per_epoch, curve, int(seed))
+    return state[0].numpy()
 
-    def attract(diff):
+
+@functools.cache
+def _layout_epochs():
+    """The layout's epochs ``first .. last - 1`` as one TensorFlow graph,
+    traced once per process: ``(positions, next positive sample of each edge,
+    next negative sample) -> the same after those epochs``."""
+    import tensorflow as tf
+    f32, i32 = tf.float32, tf.int32
+
+    def attract(diff, a, b, bm1, m2ab):
         d2 = tf.reduce_sum(diff * diff, 1)
         s = tf.maximum(d2, 1e-12)
-        c = tf.where(d2 > 0, -2 * a * b * s ** (b - 1) / (a * s ** b + 1), 0.0)
+        c = tf.where(d2 > 0, m2ab * s ** bm1 / (a * s ** b + 1), 0.0)
         return tf.clip_by_value(c[:, None] * diff, -4.0, 4.0)
 
-    def repel(diff):
+    def repel(diff, a, b, twob):
         d2 = tf.reduce_sum(diff * diff, 1)
         s = tf.maximum(d2, 1e-12)
-        c = 2 * b / ((0.001 + s) * (a * s ** b + 1))
+        c = twob / ((0.001 + s) * (a * s ** b + 1))
         return tf.where((d2 > 0)[:, None], tf.clip_by_value(c[:, None] * diff, -4.0, 4.0), 4.0)
 
-    def epoch(ep, rate):
-        e = tf.where(next_pos <= ep)[:, 0]
-        h, t = tf.gather(head, e), tf.gather(tail, e)
-        pos = y.read_value()
-        g = attract(tf.gather(pos, h) - tf.gather(pos, t)) * rate
-        step = tf.math.unsorted_segment_sum(g, h, n) - tf.math.unsorted_segment_sum(g, t, n)
-        next_pos.scatter_nd_add(e[:, None], tf.gather(every_t, e))
-        en = tf.gather(every_neg_t, e)
-        k = tf.maximum(tf.cast(tf.floor((ep - tf.gather(next_neg, e)) / en), tf.int32), 0)
-        next_neg.scatter_nd_add(e[:, None], tf.cast(k, tf.float32) * en)
-        rh = tf.repeat(h, k)
-        rt = tf.random.stateless_uniform(tf.shape(rh), tf.stack([seed, tf.cast(ep, tf.int32)]),
-                                         minval=0, maxval=n, dtype=tf.int32)
-        keep = rh != rt
-        rh, rt = tf.boolean_mask(rh, keep), tf.boolean_mask(rt, keep)
-        g = repel(tf.gather(pos, rh) - tf.gather(pos, rt)) * rate
-        y.assign_add(step + tf.math.unsorted_segment_sum(g, rh, n))
-
-    @tf.function
-    def epochs(first, last):          # one graph call for many epochs
+    def epochs(y, next_pos, next_neg, head, tail, every, every_neg, first, last, per_epoch, curve,
+               seed):
+        a, b, bm1, m2ab, twob = tf.unstack(curve)
+        n = tf.shape(y)[0]
         for ep in tf.range(first, last):
-            epf = tf.cast(ep, tf.float32)
-            epoch(epf, 1.0 - epf / n_epochs)
+            ep = tf.cast(ep, f32)
+            rate = 1.0 - ep * per_epoch
+            e = tf.where(next_pos <= ep)[:, 0]
+            h, t = tf.gather(head, e), tf.gather(tail, e)
+            g = attract(tf.gather(y, h) - tf.gather(y, t), a, b, bm1, m2ab) * rate
+            step = tf.math.unsorted_segment_sum(g, h, n) - tf.math.unsorted_segment_sum(g, t, n)
+            next_pos = tf.tensor_scatter_nd_add(next_pos, e[:, None], tf.gather(every, e))
+            en = tf.gather(every_neg, e)
+            k = tf.maximum(tf.cast(tf.floor((ep - tf.gather(next_neg, e)) / en), i32), 0)
+            next_neg = tf.tensor_scatter_nd_add(next_neg, e[:, None], tf.cast(k, f32) * en)
+            rh = tf.repeat(h, k)
+            rt = tf.random.stateless_uniform(tf.shape(rh), tf.stack([seed, tf.cast(ep, i32)]),
+                                             minval=0, maxval=n, dtype=i32)
+            keep = rh != rt
+            rh, rt = tf.boolean_mask(rh, keep), tf.boolean_mask(rt, keep)
+            g = repel(tf.gather(y, rh) - tf.gather(y, rt), a, b, twob) * rate
+            y = y + (step + tf.math.unsorted_segment_sum(g, rh, n))
+        return y, next_pos, next_neg
 
-    for first in range(0, n_epochs, EPOCHS_PER_CALL):
-        epochs(tf.constant(first), tf.constant(min(n_epochs, first + EPOCHS_PER_CALL)))
-    return y.numpy()
+    vec = tf.TensorSpec([None], f32)
+    ids = tf.TensorSpec([None], i32)
+    scalar = tf.TensorSpec([], i32)
+    return tf.function(epochs, input_signature=[
+        tf.TensorSpec([None, None], f32), vec, vec, ids, ids, vec, vec, scalar, scalar,
+        tf.TensorSpec([], f32), tf.TensorSpec([5], f32), scalar])
+
+
+def check_size(n, n_neighbors, n_components, names=("n_neighbors", "n_components")):
+    """A clear error unless UMAP can lay ``n`` samples out with these settings."""
+    if not 2 <= n_neighbors < n:
+        raise ValueError(f"{names[0]}={n_neighbors} must be at least 2 and below the number "
+                         f"of samples (n_samples={n})")
+    if not 1 <= n_components < n - 1:
+        raise ValueError(f"{names[1]}={n_components} must be at least 1 and below the number "
+                         f"of samples - 1 (n_samples={n})")
 
 
 class UMAP(TransformerMixin, BaseEstimator):
@@ -220,12 +251,7 @@ class UMAP(TransformerMixin, BaseEstimator):
     def fit(self, z, y=None):
         z = check_array(z, dtype=np.float32)
         n = len(z)
-        if not 2 <= self.n_neighbors < n:
-            raise ValueError(f"n_neighbors must be at least 2 and below the number of samples "
-                             f"({n}), got {self.n_neighbors}")
-        if not 1 <= self.n_components < n - 1:
-            raise ValueError(f"n_components must be at least 1 and below n_samples - 1, "
-                             f"got {self.n_components}")
+        check_size(n, self.n_neighbors, self.n_components)
         seed = 0 if self.random_state is None else int(self.random_state)
         t0 = time.perf_counter()
         p, self._nn, rho = fuzzy_graph(z, self.n_neighbors)

@@ -117,3 +117,13 @@ def test_beyond_the_umap_sample_the_rest_are_placed_by_transform(small_digits, m
     assert len(m.umap_.embedding_) == 300 and m.labels_.shape == (600,)
     assert np.array_equal(m.predict(x), m.labels_)
     assert acc(y, m.labels_) > 0.6                 # the placed half clusters too
+
+
+def test_too_few_samples_for_the_neighbours_is_refused_before_any_work(small_digits):
+    x, _ = small_digits
+    m = N2D(3, **SMALL)
+    with pytest.raises(ValueError, match=r"umap_neighbors=20 must be .* \(n_samples=15\)"):
+        m.fit(x[:15])
+    assert not hasattr(m, "autoencoder_")
+    with pytest.raises(ValueError, match=r"umap_dim \(default n_clusters\)=12 must be"):
+        N2D(12, **{**SMALL, "umap_neighbors": 5}).fit(x[:13])

@@ -7,7 +7,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
 from ..layers import LayoutMixture
-from ..manifold import UMAP
+from ..manifold import UMAP, check_size
 from .base import DeepClusterer
 from .docs import ARCH_DOC, shared_doc
 
@@ -75,6 +75,12 @@ class N2D(DeepClusterer):
         return self
 
     fit.__doc__ = DeepClusterer.fit.__doc__
+
+    def _fit_input(self, x, y=None):
+        x, y, found = super()._fit_input(x, y)
+        check_size(min(len(x), UMAP_SAMPLE), self.umap_neighbors, self.umap_dim or self.n_clusters,
+                   ("umap_neighbors", "umap_dim (default n_clusters)"))
+        return x, y, found
 
     def _make_cluster_state(self, n):
         return {}
