@@ -214,7 +214,7 @@ def compile_step(strategy, fn, input_shape, augment=None, after=None, corrupt=No
                 loss, samples, sums = result
                 rows = tf.shape(r_idx)[0]
                 samples = {key: tf.pad(tf.cast(v, tf.float32),
-                                       [[start, n - start - rows]] + [[0, 0]] * (v.shape.rank - 1))
+                                       [[start, n - start - rows]] + [[0, 0]] * (len(v.shape) - 1))
                            for key, v in samples.items()}   # exact: ids and labels < 2**24
                 return loss, samples, sums
             args = strategy.experimental_distribute_values_from_function(share)

@@ -1,12 +1,11 @@
 """Helper for tests/test_distribute.py (run in a subprocess: logical devices
 must be set before TensorFlow starts). Trains DEC, IDEC and DCN on the same
 data from the same seed on one device and on 2 mirrored logical CPUs, and
-prints the largest relative differences of their losses and weights as JSON.
+prints the largest relative differences of their losses and weights as JSON;
+then (key ``broken``) DEC and DCN again with DCN updating its centres from
+the first replica's assignments only, to show the comparison catches it.
 
-    python tests/distributed_run.py [--break WHAT]
-
-``--break dcn-one-replica`` makes DCN update its centres from the first
-replica's assignments only, to show the comparison catches it.
+    python tests/distributed_run.py
 """
 import json
 import os
@@ -37,32 +36,31 @@ def rel(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-3)))
 
 
-def main():
-    if "--break" in sys.argv:
-        from deckeras import trainer
+def break_dcn():
+    """From here on DCN updates its centres from the first replica's
+    assignments only (each replica's sums scaled to look like replica 0's alone)."""
+    from deckeras import trainer
+    real = trainer.compile_step
 
-        real = trainer.compile_step
+    def first_replica_only(strategy, fn, input_shape, augment=None, after=None, **kw):
+        if after is None:
+            return real(strategy, fn, input_shape, augment, **kw)
 
-        def first_replica_only(strategy, fn, input_shape, augment=None, after=None, **kw):
-            if after is None:
-                return real(strategy, fn, input_shape, augment, **kw)
+        def replica0(loss, samples, sums):
+            ctx = tf.distribute.get_replica_context()
+            first = tf.cast(ctx.replica_id_in_sync_group == 0, tf.float32)
+            return loss, samples, {key: v * first * 2 for key, v in sums.items()}
+        return real(strategy, lambda *a: replica0(*fn(*a)), input_shape, augment, after, **kw)
+    trainer.compile_step = first_replica_only
 
-            def replica0(loss, samples, sums):  # each replica's sums scaled to look like
-                ctx = tf.distribute.get_replica_context()   # replica 0's alone
-                first = tf.cast(ctx.replica_id_in_sync_group == 0, tf.float32)
-                return loss, samples, {key: v * first * 2 for key, v in sums.items()}
-            return real(strategy, lambda *a: replica0(*fn(*a)), input_shape, augment, after, **kw)
-        trainer.compile_step = first_replica_only
-    x, _ = load_dataset("digits")
-    x = x[:600]
-    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    out = {"replicas": mirrored.num_replicas_in_sync}
-    broken = "--break" in sys.argv        # then DEC (untouched) and DCN only
-    for name, (cls, extra) in MODELS.items():
-        if broken and name == "IDEC":
-            continue
-        runs = [cls(**SETTINGS, **extra, distribute=d).fit(x) for d in (None, mirrored)]
-        one, two = runs
+
+def compare(names, x, mirrored):
+    """Each model of ``names`` trained on one device and on ``mirrored``: the
+    largest relative differences of losses and weights."""
+    out = {}
+    for name in names:
+        cls, extra = MODELS[name]
+        one, two = [cls(**SETTINGS, **extra, distribute=d).fit(x) for d in (None, mirrored)]
         out[name] = {
             "pretrain_loss": rel([r["loss"] for r in two.pretrain_history_],
                                  [r["loss"] for r in one.pretrain_history_]),
@@ -72,9 +70,14 @@ def main():
             "labels_equal": float(np.mean(one.labels_ == two.labels_)),
             "iterations": [one.n_iter_, two.n_iter_],
         }
-    if broken:
-        print(json.dumps(out))
-        return
+    return out
+
+
+def main():
+    x, _ = load_dataset("digits")
+    x = x[:600]
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    out = {"replicas": mirrored.num_replicas_in_sync, **compare(MODELS, x, mirrored)}
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")       # float16 on a CPU: slow, and said so
@@ -84,6 +87,8 @@ def main():
         "finite": bool(np.isfinite([r["loss"] for r in f16.history_]).all()),
         "compute_dtypes": sorted({layer.compute_dtype for layer in f16.autoencoder_.layers}),
         "weight_dtypes": sorted({str(w.dtype) for w in f16.model_.get_weights()})}
+    break_dcn()                          # then DEC (untouched) and DCN again
+    out["broken"] = compare(["DEC", "DCN"], x, mirrored)
     print(json.dumps(out))
 
 

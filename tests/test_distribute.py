@@ -14,17 +14,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def _helper(*args):
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "distributed_run.py"), *args],
+def _helper():
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "distributed_run.py")],
                        capture_output=True, text=True, env=ENV, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def test_two_mirrored_replicas_train_as_one_device():
+@pytest.fixture(scope="module")
+def mirrored():
+    return _helper()
+
+
+def test_two_mirrored_replicas_train_as_one_device(mirrored):
     """From the same initial weights: one pretraining epoch and 50 clustering
     iterations (batches split unevenly: 65 = 32 + 33, the last 15 = 7 + 8)."""
-    out = _helper()
+    out = mirrored
     assert out["replicas"] == 2
     for name in ("DEC", "IDEC", "DCN"):
         r = out[name]
@@ -38,8 +43,8 @@ def test_two_mirrored_replicas_train_as_one_device():
     assert "float16" in f16["compute_dtypes"] and f16["weight_dtypes"] == ["float32"]
 
 
-def test_the_comparison_catches_centres_updated_from_one_replica():
-    out = _helper("--break")
+def test_the_comparison_catches_centres_updated_from_one_replica(mirrored):
+    out = mirrored["broken"]
     assert out["DEC"]["weights"] < 1e-4          # untouched
     assert out["DCN"]["weights"] > 1e-2, out["DCN"]
 
