@@ -161,9 +161,11 @@ class LayoutMixture(keras.layers.Layer):
     The training embeddings, their layout, the snap distance and the mixture
     are the layer's non-trainable weights (``initial`` sets them: a dict of
     ``train``, ``layout``, ``snap``, ``means``, ``precisions_cholesky`` and
-    ``weights``). A batch of B embeddings takes B x ``n_train`` distances at
-    once; the neighbours' memberships and the mixture are computed in float64.
+    ``weights``). Embeddings are placed ``BLOCK`` at a time (``BLOCK`` x
+    ``n_train`` distances, 280 MiB for 70,000); the neighbours' memberships
+    and the mixture are computed in float64.
     """
+    BLOCK = 1024     # samples placed at once: BLOCK x n_train distances at a time
 
     def __init__(self, n_train, dim, n_components, n_clusters, n_neighbors, initial=None,
                  **kwargs):
@@ -197,6 +199,24 @@ class LayoutMixture(keras.layers.Layer):
 
     def call(self, z):
         z = ops.cast(z, "float32")
+        # blocks of at most BLOCK samples, one after the other: a block takes
+        # BLOCK x n_train distances, whatever the batch
+        n = ops.shape(z)[0]
+        size = ops.maximum(ops.minimum(n, self.BLOCK), 1)
+        blocks = (n + size - 1) // size
+        padded = ops.pad(z, [[0, blocks * size - n], [0, 0]])
+        place = ops.map(self._place, ops.reshape(padded, (blocks, size, self.dim)))
+        place = ops.reshape(place, (blocks * size, self.n_components))[:n]
+        # the mixture's log densities, as scikit-learn computes them
+        p = self.precisions_cholesky
+        y = ops.einsum("nc,kcd->nkd", place, p) - ops.einsum("kc,kcd->kd", self.means, p)[None]
+        log_det = ops.sum(ops.log(ops.diagonal(p, axis1=1, axis2=2)), -1)
+        log_prob = (-0.5 * (self.n_components * np.log(2 * np.pi) + ops.sum(y * y, -1))
+                    + log_det + self.log_weights)
+        return ops.cast(ops.softmax(log_prob, axis=-1), "float32")
+
+    def _place(self, z):
+        """UMAP.transform of a block of embeddings (float64)."""
         # the nearest training embeddings by the expanded square (one matmul),
         # then their exact distances from the differences
         d2 = (ops.sum(z * z, 1, keepdims=True) - 2 * ops.matmul(z, ops.transpose(self.train))
@@ -212,14 +232,7 @@ class LayoutMixture(keras.layers.Layer):
         near = ops.cast(ops.take(self.layout, idx, axis=0), "float64")   # (N, n_neighbors, C)
         place = ops.sum(w[:, :, None] * near, 1)
         nearest = ops.take_along_axis(near, ops.argmin(d, 1)[:, None, None], axis=1)[:, 0]
-        place = ops.where((rho <= self.snap)[:, None], nearest, place)
-        # the mixture's log densities, as scikit-learn computes them
-        p = self.precisions_cholesky
-        y = ops.einsum("nc,kcd->nkd", place, p) - ops.einsum("kc,kcd->kd", self.means, p)[None]
-        log_det = ops.sum(ops.log(ops.diagonal(p, axis1=1, axis2=2)), -1)
-        log_prob = (-0.5 * (self.n_components * np.log(2 * np.pi) + ops.sum(y * y, -1))
-                    + log_det + self.log_weights)
-        return ops.cast(ops.softmax(log_prob, axis=-1), "float32")
+        return ops.where((rho <= self.snap)[:, None], nearest, place)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.n_clusters)

@@ -58,14 +58,17 @@ def test_predict_save_load_pickle_clone(fitted, small_digits, tmp_path):
         N2D(10, **SMALL).load(tmp_path / "encoder.h5", x.shape[1:])
 
 
-def test_the_exported_keras_model_places_and_clusters_as_predict(fitted, small_digits, tmp_path):
+def test_the_exported_keras_model_places_and_clusters_as_predict(fitted, small_digits, tmp_path,
+                                                                 monkeypatch):
     from deckeras import load_exported
+    from deckeras.layers import LayoutMixture
+    monkeypatch.setattr(LayoutMixture, "BLOCK", 128)    # batches of 2 x 600 in blocks, the last short
     x, _ = small_digits
     m = fitted
     noisy = np.clip(x + np.random.default_rng(1).normal(scale=0.05, size=x.shape), 0, 1)
     both = np.concatenate([x, noisy.astype(np.float32)])
     proba = m.predict_proba(both)
-    out = m.inference_model().predict(both, verbose=0)
+    out = m.inference_model().predict(both, batch_size=len(both), verbose=0)
     # the same neighbours, memberships and mixture: equal up to float32 sums
     np.testing.assert_allclose(out["soft_assignments"], proba, atol=1e-4)
     assert np.array_equal(out["label"][:len(x)], m.labels_)
