@@ -118,9 +118,10 @@ def spectral_start(p, dim, rng):
     return y.astype(np.float32)
 
 
-def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5):
+def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5, report=None):
     """umap-learn's negative-sampling SGD on the graph ``p`` from ``start``,
-    ``EPOCHS_PER_CALL`` epochs per graph call. Returns the positions (float32)."""
+    ``EPOCHS_PER_CALL`` epochs per graph call, ``report(epochs done)`` after
+    each. Returns the positions (float32)."""
     import tensorflow as tf
     p = p.copy()
     p.data[p.data < p.data.max() / n_epochs] = 0          # as umap-learn: too rare to sample
@@ -139,6 +140,8 @@ def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5):
     for first in range(0, n_epochs, EPOCHS_PER_CALL):
         state = _layout_epochs()(*state, *edges, first, min(n_epochs, first + EPOCHS_PER_CALL),
                                  per_epoch, curve, int(seed))
+        if report is not None:
+            report(min(n_epochs, first + EPOCHS_PER_CALL))
     return state[0].numpy()
 
 
@@ -222,7 +225,7 @@ class UMAP(TransformerMixin, BaseEstimator):
     random_state : int, optional
         Seeds the spectral start's jitter and the negative sampling.
     verbose : int, default 0
-        1: print the time of each stage.
+        1: print each stage's time, and the layout's progress every 50 epochs.
 
     Attributes
     ----------
@@ -253,21 +256,25 @@ class UMAP(TransformerMixin, BaseEstimator):
         n = len(z)
         check_size(n, self.n_neighbors, self.n_components)
         seed = 0 if self.random_state is None else int(self.random_state)
+        say = (lambda line: print(line, flush=True)) if self.verbose else (lambda line: None)
         t0 = time.perf_counter()
         p, self._nn, rho = fuzzy_graph(z, self.n_neighbors)
         t1 = time.perf_counter()
+        say(f"UMAP: neighbour graph of {n} points, {p.nnz} edges  {t1 - t0:.1f}s")
         start = spectral_start(p, self.n_components, np.random.default_rng(seed))
         t2 = time.perf_counter()
+        say(f"UMAP: spectral start  {t2 - t1:.1f}s")
         epochs = self.n_epochs or (200 if n > 10000 else 500)
         self.a_, self.b_ = curve_ab(self.min_dist)
+
+        def report(done):
+            took = time.perf_counter() - t2
+            say(f"UMAP layout epoch {done}/{epochs}  {took:.1f}s  eta {took / done * (epochs - done):.0f}s")
         self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
-                                          self.negative_rate)
+                                          self.negative_rate, report)
         self.train_ = z
         # a new point this close to a training point takes its position (transform)
         self.snap_ = 1e-4 * (float(np.median(rho)) or 1.0)
-        if self.verbose:
-            print(f"UMAP: graph {t1 - t0:.1f} s ({p.nnz} edges), spectral start {t2 - t1:.1f} s, "
-                  f"layout {time.perf_counter() - t2:.1f} s ({epochs} epochs)", flush=True)
         return self
 
     def restore(self, train, embedding, snap):
