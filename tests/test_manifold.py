@@ -38,13 +38,17 @@ def test_graph_is_symmetric_fuzzy_union_without_self_loops():
     assert np.allclose(np.asarray(m.max(axis=1).todense()).ravel(), 1.0)
 
 
-def test_blobs_separate_and_new_points_land_in_their_blob():
+def test_blobs_separate_and_new_points_land_in_their_blob(capsys):
     rng = np.random.default_rng(1)
     centres = rng.normal(scale=6.0, size=(3, 20))
     y = np.repeat(np.arange(3), 80)
     z = (centres[y] + rng.normal(size=(240, 20))).astype(np.float32)
-    u = UMAP(2, n_neighbors=10, min_dist=0.0, n_epochs=150, random_state=0)
+    u = UMAP(2, n_neighbors=10, min_dist=0.0, n_epochs=150, random_state=0, verbose=1)
     e = u.fit_transform(z)
+    shown = capsys.readouterr().out       # each stage, and the layout every 50 epochs
+    assert "neighbour graph of 240 points" in shown and "spectral start" in shown
+    assert [line.split()[3] for line in shown.splitlines() if line.startswith("UMAP layout")] == [
+        "50/150", "100/150", "150/150"]
     assert e.shape == (240, 2) and np.isfinite(e).all()
     gm = GaussianMixture(3, random_state=0).fit(e)
     assert acc(y, gm.predict(e)) == 1.0
