@@ -201,10 +201,11 @@ def check_size(n, n_neighbors, n_components, names=("n_neighbors", "n_components
     """A clear error unless UMAP can lay ``n`` samples out with these settings."""
     if not 2 <= n_neighbors < n:
         raise ValueError(f"{names[0]}={n_neighbors} must be at least 2 and below the number "
-                         f"of samples (n_samples={n})")
+                         f"of samples (n_samples={n}): "
+                         + (f"give {names[0]} between 2 and {n - 1}" if n > 2 else "give more samples"))
     if not 1 <= n_components < n - 1:
         raise ValueError(f"{names[1]}={n_components} must be at least 1 and below the number "
-                         f"of samples - 1 (n_samples={n})")
+                         f"of samples - 1 (n_samples={n}): give fewer dimensions or more samples")
 
 
 class UMAP(TransformerMixin, BaseEstimator):
