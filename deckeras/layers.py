@@ -205,7 +205,9 @@ class LayoutMixture(keras.layers.Layer):
         size = ops.maximum(ops.minimum(n, self.BLOCK), 1)
         blocks = (n + size - 1) // size
         padded = ops.pad(z, [[0, blocks * size - n], [0, 0]])
-        place = ops.map(self._place, ops.reshape(padded, (blocks, size, self.dim)))
+        train_sq = ops.sum(self.train * self.train, 1)[None, :]      # once a call, not a block
+        place = ops.map(lambda block: self._place(block, train_sq),
+                        ops.reshape(padded, (blocks, size, self.dim)))
         place = ops.reshape(place, (blocks * size, self.n_components))[:n]
         # the mixture's log densities, as scikit-learn computes them
         p = self.precisions_cholesky
@@ -215,12 +217,13 @@ class LayoutMixture(keras.layers.Layer):
                     + log_det + self.log_weights)
         return ops.cast(ops.softmax(log_prob, axis=-1), "float32")
 
-    def _place(self, z):
-        """UMAP.transform of a block of embeddings (float64)."""
+    def _place(self, z, train_sq):
+        """UMAP.transform of a block of embeddings (float64); ``train_sq``:
+        the training embeddings' squared norms, shape ``(1, n_train)``."""
         # the nearest training embeddings by the expanded square (one matmul),
         # then their exact distances from the differences
         d2 = (ops.sum(z * z, 1, keepdims=True) - 2 * ops.matmul(z, ops.transpose(self.train))
-              + ops.sum(self.train * self.train, 1)[None, :])
+              + train_sq)
         _, idx = ops.top_k(-d2, self.n_neighbors)
         diff = ops.cast(z[:, None, :], "float64") - ops.cast(ops.take(self.train, idx, axis=0),
                                                              "float64")

@@ -134,9 +134,11 @@ def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5, report=None
     # TensorFlow's graph optimiser made of the division by a constant when the
     # graph was traced per call, so layouts are the same bit for bit as then
     per_epoch = tf.constant(np.float32(1) / np.float32(n_epochs))
-    state = (tf.constant(start, tf.float32), tf.constant(every), tf.constant(every_neg))
-    edges = (tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32)),
-             state[1], state[2])
+    every, every_neg = tf.constant(every), tf.constant(every_neg)
+    # each edge's next positive and negative sample start at its interval
+    state = (tf.constant(start, tf.float32), every, every_neg)
+    edges = (tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32)), every,
+             every_neg)
     for first in range(0, n_epochs, EPOCHS_PER_CALL):
         state = _layout_epochs()(*state, *edges, first, min(n_epochs, first + EPOCHS_PER_CALL),
                                  per_epoch, curve, int(seed))
@@ -200,9 +202,9 @@ def _layout_epochs():
 def check_size(n, n_neighbors, n_components, names=("n_neighbors", "n_components")):
     """A clear error unless UMAP can lay ``n`` samples out with these settings."""
     if not 2 <= n_neighbors < n:
+        fix = f"give {names[0]} between 2 and {n - 1}" if n > 2 else "give more samples"
         raise ValueError(f"{names[0]}={n_neighbors} must be at least 2 and below the number "
-                         f"of samples (n_samples={n}): "
-                         + (f"give {names[0]} between 2 and {n - 1}" if n > 2 else "give more samples"))
+                         f"of samples (n_samples={n}): {fix}")
     if not 1 <= n_components < n - 1:
         raise ValueError(f"{names[1]}={n_components} must be at least 1 and below the number "
                          f"of samples - 1 (n_samples={n}): give fewer dimensions or more samples")
@@ -270,7 +272,8 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         def report(done):
             took = time.perf_counter() - t2
-            say(f"UMAP layout epoch {done}/{epochs}  {took:.1f}s  eta {took / done * (epochs - done):.0f}s")
+            eta = took / done * (epochs - done)
+            say(f"UMAP layout epoch {done}/{epochs}  {took:.1f}s  eta {eta:.0f}s")
         self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
                                           self.negative_rate, report)
         self.train_ = z
