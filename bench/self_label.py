@@ -19,6 +19,15 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def load_run(run):
+    """A finished run's model, and its data set's images as the model takes them, and labels."""
+    from deckeras.datasets import load_dataset
+    from deckeras.runs import load_model, read_config
+    m = load_model(run)
+    x, y = load_dataset(read_config(run)["dataset"], image="auto")
+    return m, np.asarray(m._prepare(x), np.float32), y
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
@@ -31,13 +40,8 @@ def main():
     import keras
     import tensorflow as tf
     from deckeras.augment import augment
-    from deckeras.datasets import load_dataset
     from deckeras.metrics import evaluate
-    from deckeras.runs import load_model, read_config
-    cfg = read_config(a.run)
-    m = load_model(a.run)
-    x, y = load_dataset(cfg["dataset"], image="auto")
-    x = np.asarray(m._prepare(x), np.float32)
+    m, x, y = load_run(a.run)
     q = m.model_.predict(x, batch_size=1024, verbose=0)
     start = q.argmax(1)
     conf = q.max(1) > a.tau
