@@ -2,7 +2,10 @@
 
 The end-to-end tests run ``main.py`` in subprocesses and stop them for real
 (SIGKILL, SIGINT, SIGTERM) at chosen points of their progress output; the
-resumed run must end with the labels of the same run left alone.
+resumed run must end with the labels of the same run left alone. A run that
+is not stopped (a last resume, a refused or restarted run) goes on in this
+process: it needs no TensorFlow start of its own, and the processes before it
+have already resumed for real.
 """
 import csv
 import json
@@ -17,7 +20,7 @@ import numpy as np
 import pytest
 
 from deckeras import DCN, DEC, checkpoint
-from deckeras import callbacks, trainer
+from deckeras import callbacks, cli, trainer
 from deckeras.trainer import TrainingDiverged
 from deckeras.training import BatchOrder
 
@@ -82,7 +85,7 @@ def alone(tmp_path_factory):
     return d
 
 
-def test_killed_twice_and_interrupted_ends_as_if_left_alone(alone, tmp_path):
+def test_killed_twice_and_interrupted_ends_as_if_left_alone(alone, tmp_path, capsys):
     d = str(tmp_path / "run")
     rc, out, _ = _run(d, _at("pretrain epoch ", 14), signal.SIGKILL)
     assert rc == -signal.SIGKILL and "iter 0" not in out
@@ -98,9 +101,9 @@ def test_killed_twice_and_interrupted_ends_as_if_left_alone(alone, tmp_path):
     assert "AE + k-means" not in out and "pretrain epoch" not in out
     lines = _errors(err)
     assert len(lines) == 1 and "SIGINT" in lines[0] and "checkpoint written" in lines[0], err
-    rc, out, err = _run(d)
-    assert rc == 0, err
-    assert "resuming from the checkpoint" in out
+    # the last resume runs in this process (the two above resumed in processes of their own)
+    assert cli.main([*ARGS, "-d", d]) == 0
+    assert "resuming from the checkpoint" in capsys.readouterr().out
     assert _labels(d) == _labels(alone)
     with open(os.path.join(d, "log.csv")) as f:
         assert [r["iter"] for r in csv.DictReader(f)] == [str(i) for i in range(0, 241, 30)]
@@ -108,22 +111,24 @@ def test_killed_twice_and_interrupted_ends_as_if_left_alone(alone, tmp_path):
     assert (s1["acc"], s1["init"], s1["iterations"]) == (s2["acc"], s2["init"], s2["iterations"])
 
 
-def test_sigterm_in_pretraining_writes_a_checkpoint_first(alone, tmp_path):
+def test_sigterm_in_pretraining_writes_a_checkpoint_first(alone, tmp_path, capsys):
     d = str(tmp_path / "run")
     rc, out, err = _run(d, _at("pretrain epoch ", 3), signal.SIGTERM)
     assert rc == 128 + signal.SIGTERM
     lines = _errors(err)
     assert len(lines) == 1 and "SIGTERM" in lines[0] and "pretraining epoch" in lines[0], err
     assert checkpoint.peek(d)["phase"] == "pretrain"
-    rc, out, err = _run(d)
-    assert rc == 0 and "resuming from the checkpoint" in out, err
+    assert cli.main([*ARGS, "-d", d]) == 0                    # resumed in this process
+    assert "resuming from the checkpoint" in capsys.readouterr().out
     assert _labels(d) == _labels(alone)
 
 
-def test_other_settings_are_a_one_line_error_and_restart_starts_over(alone, tmp_path):
+def test_other_settings_are_a_one_line_error_and_restart_starts_over(alone, tmp_path, capsys):
+    # in this process: neither run is stopped, so neither needs one of its own
     cfg = os.path.join(alone, "config.json")
     before = open(cfg).read()
-    rc, out, err = _run(alone, extra=["--seed", "1"])
+    rc = cli.main([*ARGS, "-d", alone, "--seed", "1"])
+    err = capsys.readouterr().err
     lines = _errors(err)
     assert rc == 2 and len(lines) == 1, err
     assert "another run" in lines[0] and "random_state: 0 -> 1" in lines[0] and "--restart" in lines[0]
@@ -131,7 +136,8 @@ def test_other_settings_are_a_one_line_error_and_restart_starts_over(alone, tmp_
     d = str(tmp_path / "copy")
     import shutil
     shutil.copytree(alone, d)
-    rc, out, err = _run(d, extra=["--seed", "1", "--restart", "-v", "1"])
+    rc = cli.main([*ARGS, "-d", d, "--seed", "1", "--restart", "-v", "1"])
+    out, err = capsys.readouterr()
     assert rc == 0, err
     assert "pretrain epoch 1/30" in out and "resuming" not in out
     assert json.load(open(os.path.join(d, "config.json")))["seed"] == 1
@@ -194,7 +200,7 @@ def test_divergence_stops_at_once_and_names_the_cause(tmp_path):
     np.testing.assert_allclose((x * m.input_scale_ + m.input_offset_).min(0), 0, atol=1e-5)
 
 
-def test_run_exp_resumes_an_interrupted_trial_from_its_checkpoint(alone, tmp_path):
+def test_run_exp_resumes_an_interrupted_trial_from_its_checkpoint(alone, tmp_path, capsys):
     """run_exp.py stopped by SIGTERM in a trial's clustering goes on from that
     trial's checkpoint and ends where main.py's uninterrupted run did."""
     root = str(tmp_path / "exp")
@@ -211,7 +217,9 @@ def test_run_exp_resumes_an_interrupted_trial_from_its_checkpoint(alone, tmp_pat
     assert p.returncode == 128 + signal.SIGTERM
     trial = os.path.join(root, "FcDEC", os.listdir(os.path.join(root, "FcDEC"))[0], "trial0")
     assert checkpoint.peek(trial)["phase"] == "cluster"
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "resuming from the checkpoint" in done.stdout and "pretrain epoch" not in done.stdout
+    # resumed in this process (the stop needed one of its own, the resume does not)
+    from deckeras import experiment
+    assert experiment.main(cmd[3:]) == 0
+    out = capsys.readouterr().out
+    assert "resuming from the checkpoint" in out and "pretrain epoch" not in out
     assert _labels(trial) == _labels(alone)
