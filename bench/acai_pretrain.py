@@ -77,12 +77,12 @@ def main():
         beta = 0.5 - tf.abs(tf.random.uniform([]) - 0.5)
         with tf.GradientTape() as t_ae, tf.GradientTape() as t_c:
             z = tf.cast(enc(xb, training=True), tf.float32)
-            rec = tf.cast(dec(z, training=True), tf.float32)
+            rec = tf.reshape(tf.cast(dec(z, training=True), tf.float32), tf.shape(xb))
             al = tf.reshape(alpha, [-1, 1])
             mixed = tf.cast(dec(al * z + (1 - al) * z[::-1], training=True), tf.float32)
-            rec_loss = tf.reduce_mean(tf.square(tf.reshape(rec, tf.shape(xb)) - xb))
+            rec_loss = tf.reduce_mean(tf.square(rec - xb))
             loss_ae = rec_loss + a.lam * tf.reduce_mean(tf.square(judge(mixed)))
-            real_mix = beta * xb + (1 - beta) * tf.stop_gradient(tf.reshape(rec, tf.shape(xb)))
+            real_mix = beta * xb + (1 - beta) * tf.stop_gradient(rec)
             loss_c = (tf.reduce_mean(tf.square(judge(tf.stop_gradient(mixed)) - alpha))
                       + tf.reduce_mean(tf.square(judge(real_mix))))
         opt_ae.apply_gradients(zip(t_ae.gradient(loss_ae, ae.trainable_variables),

@@ -36,9 +36,9 @@ from self_label import load_run  # noqa: E402
 
 
 def soft_assignments(z, centres):
-    """Student's t with one degree of freedom, rows normalised (DEC's q)."""
-    q = 1.0 / (1.0 + ((z[:, None, :] - centres[None]) ** 2).sum(-1))
-    return q / q.sum(1, keepdims=True)
+    """DEC's q (Student's t, one degree of freedom) of float64 arrays, as an array."""
+    from deckeras.layers import soft_assignment
+    return np.asarray(soft_assignment(z, centres))
 
 
 def unconflicted(z, centres, beta1, beta2):
@@ -81,7 +81,7 @@ def main():
         km = KMeans(k, n_init=10, random_state=a.seed).fit(z)
         nearest = NearestNeighbors(n_neighbors=1).fit(z).kneighbors(km.cluster_centers_)[1][:, 0]
         c = z[nearest]
-        return c, dec.predict(c.astype(np.float32), verbose=0), km.labels_
+        return c, dec.predict(c.astype(np.float32), verbose=0)
 
     def report(tag, z, centres):
         km = KMeans(k, n_init=20, random_state=a.seed).fit_predict(z)
@@ -105,7 +105,7 @@ def main():
 
     t0 = time.time()
     z = embed(x)
-    centres, images, _ = centres_of(z)
+    centres, images = centres_of(z)
     report("start (pretrained AE)", z, centres)
     kappa = a.kappa
     beta1 = kappa / k
@@ -118,7 +118,7 @@ def main():
             ok, labels = unconflicted(z, centres, beta1, beta2)
             conflicted = int(n - ok.sum())
             if it and conflicted >= prev:
-                centres, images, _ = centres_of(z)
+                centres, images = centres_of(z)
                 beta1, beta2 = beta1 - delta / k, beta2 - delta / k
                 delta = 0.3 * kappa
                 kappa = delta
@@ -136,7 +136,7 @@ def main():
         idx = np.arange(index * a.batch_size, min((index + 1) * a.batch_size, n))
         index = index + 1 if (index + 1) * a.batch_size <= n else 0
         xb = x[idx]
-        zb = embed(xb) if len(idx) > 1024 else enc(xb, training=False).numpy().astype(np.float64)
+        zb = enc(xb, training=False).numpy().astype(np.float64)
         okb, lb = unconflicted(zb, centres, beta1, beta2)
         tz = np.where(okb[:, None], centres[lb], zb).astype(np.float32)
         flat = xb.reshape(len(xb), -1)
