@@ -44,11 +44,11 @@ def main():
     a = ap.parse_args()
     import keras
     import tensorflow as tf
-    from sklearn.cluster import KMeans
     from deckeras.augment import augment
     from deckeras.datasets import load_dataset
     from deckeras.methods import make_method
     from deckeras.metrics import evaluate
+    from deckeras.trainer import kmeans_start
     from deckeras.weights import save_weights
 
     keras.utils.set_random_seed(a.seed)
@@ -102,7 +102,7 @@ def main():
                 f"{time.time() - t0:.0f}s")
         if ep % a.every == 0 or ep == a.epochs:
             z = enc.predict(x, batch_size=1024, verbose=0)
-            km = KMeans(est.n_clusters, n_init=20, random_state=a.seed).fit_predict(z)
+            km = kmeans_start(z, est.n_clusters, 20, a.seed).labels_   # a method's start
             line += f"  k-means ACC {evaluate(y, km)['acc']:.4f}"
         print(line, flush=True)
     save_weights(ae, a.out)

@@ -62,10 +62,10 @@ def main():
     a = ap.parse_args()
     import keras
     import tensorflow as tf
-    from sklearn.cluster import KMeans
     from sklearn.neighbors import NearestNeighbors
     from deckeras.augment import augment
     from deckeras.metrics import evaluate
+    from deckeras.trainer import kmeans_start
     from deckeras.weights import load_weights
 
     keras.utils.set_random_seed(a.seed)
@@ -78,13 +78,13 @@ def main():
     embed = lambda v: enc.predict(v, batch_size=1024, verbose=0).astype(np.float64)  # noqa: E731
 
     def centres_of(z):
-        km = KMeans(k, n_init=10, random_state=a.seed).fit(z)
+        km = kmeans_start(z, k, 10, a.seed)                  # DynAE's 10 starts
         nearest = NearestNeighbors(n_neighbors=1).fit(z).kneighbors(km.cluster_centers_)[1][:, 0]
         c = z[nearest]
         return c, dec.predict(c.astype(np.float32), verbose=0)
 
     def report(tag, z, centres):
-        km = KMeans(k, n_init=20, random_state=a.seed).fit_predict(z)
+        km = kmeans_start(z, k, 20, a.seed).labels_          # a method's start
         near = soft_assignments(z, centres).argmax(1)
         print(f"{tag}  k-means {evaluate(y, km)['acc']:.4f}  "
               f"nearest centre {evaluate(y, near)}", flush=True)

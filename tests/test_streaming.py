@@ -253,8 +253,8 @@ def test_a_file_larger_than_a_memory_limit_trains_to_the_end(tmp_path):
     if group.path is None:
         pytest.skip("no memory cgroup can be made here (needs root and a memory controller)")
     try:
-        d = 4096
-        n = 3 * limit // 2 // (4 * d)
+        d, size = 4096, 3 * limit // 2
+        n = size // (4 * d)
         rng = np.random.default_rng(0)
         centres = rng.normal(0, 1, (4, d)).astype(np.float32)
         noise = (0.5 * rng.standard_normal((2048, d))).astype(np.float32)
@@ -263,7 +263,7 @@ def test_a_file_larger_than_a_memory_limit_trains_to_the_end(tmp_path):
             for i in range(0, n, 2048):
                 m = min(2048, n - i)
                 w.append(centres[np.arange(i, i + m) % 4] + np.roll(noise, i // 2048, 0)[:m])
-        assert os.path.getsize(path) >= 3 * limit // 2
+        assert os.path.getsize(path) >= size
         fd = os.open(path, os.O_RDONLY)           # start cold: out of the page cache
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(fd)
