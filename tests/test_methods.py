@@ -121,6 +121,9 @@ def test_paper_protocol_keeps_the_papers_forms_on_any_data():
                     "cluster_init": "gmm"}
     assert "cluster_init" not in paper and make_method("DCN", "mnist", "paper").cluster_init == "kmeans"
     assert make_method("DCN", "mnist").cluster_init == "gmm"
+    # the same on Fashion-MNIST, where the paper's 300 clean epochs stay under 'paper'
+    assert method_params("DCN", "fmnist") == fast
+    assert method_params("DCN", "fmnist", "paper") == paper and paper["pretrain_epochs"] == 300
     for m in ("ConvDCN", "DCN-DA", "FcDEC"):   # measured for DCN only
         assert "cluster_init" not in method_params(m, "mnist")
     # make_method starts from the protocol's settings: a paper DEC has no decoder
