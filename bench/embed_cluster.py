@@ -50,9 +50,14 @@ def umaplite(z, k, neighbors, seed):
     return umap_lite(z, k, neighbors, seed=seed)
 
 
-def gmm(z, k, seed):
+def gmm_fit(z, k, seed, n_init=1):
+    """A full-covariance Gaussian mixture of ``z`` (N2D's), the best of ``n_init`` starts."""
     from sklearn.mixture import GaussianMixture
-    return GaussianMixture(k, covariance_type="full", random_state=seed, n_init=1).fit_predict(z)
+    return GaussianMixture(k, covariance_type="full", random_state=seed, n_init=n_init).fit(z)
+
+
+def gmm(z, k, seed):
+    return gmm_fit(z, k, seed).predict(z)
 
 
 def kmeans(z, k, seed):
