@@ -89,7 +89,8 @@ def remove(save_dir):
 
 
 def describe_mismatch(saved, current):
-    """The settings that differ between two signatures, as 'key: old -> new'."""
+    """The settings that differ between two signatures, as 'key: old -> new'
+    (a parameter of ``LATER_DEFAULTS`` left out of one is shown at its default)."""
     diffs = []
     for group in ("estimator", "data"):
         if saved.get(group) != current.get(group):
@@ -97,7 +98,8 @@ def describe_mismatch(saved, current):
     old, new = saved.get("params", {}), current.get("params", {})
     for k in sorted(set(old) | set(new)):
         if old.get(k) != new.get(k):
-            diffs.append(f"{k}: {old.get(k)!r} -> {new.get(k)!r}")
+            a, b = (p.get(k, LATER_DEFAULTS.get(k)) for p in (old, new))
+            diffs.append(f"{k}: {a!r} -> {b!r}")
     return "; ".join(diffs)
 
 

@@ -143,6 +143,14 @@ def test_other_settings_are_a_one_line_error_and_restart_starts_over(alone, tmp_
     assert json.load(open(os.path.join(d, "config.json")))["seed"] == 1
 
 
+def test_a_mismatch_names_a_parameter_left_out_at_its_default_by_that_default():
+    from deckeras.checkpoint import comparable_params, describe_mismatch
+    old = {"params": comparable_params({"cluster_init": "kmeans", "batch_size": 256})}
+    new = {"params": comparable_params({"cluster_init": "gmm", "batch_size": 128})}
+    assert "cluster_init" not in old["params"]             # so that older checkpoints resume
+    assert describe_mismatch(old, new) == "batch_size: 256 -> 128; cluster_init: 'kmeans' -> 'gmm'"
+
+
 def test_batch_order_resumes_mid_epoch_exactly():
     a = BatchOrder(10, 3, seed=5)
     first = [next(a) for _ in range(6)]          # two epochs of 4 batches, and 2 more
