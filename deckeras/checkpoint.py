@@ -97,8 +97,8 @@ def describe_mismatch(saved, current):
             diffs.append(f"{group}: {saved.get(group)} -> {current.get(group)}")
     old, new = saved.get("params", {}), current.get("params", {})
     for k in sorted(set(old) | set(new)):
-        if old.get(k) != new.get(k):
-            a, b = (p.get(k, LATER_DEFAULTS.get(k)) for p in (old, new))
+        a, b = (p.get(k, LATER_DEFAULTS.get(k)) for p in (old, new))
+        if a != b:
             diffs.append(f"{k}: {a!r} -> {b!r}")
     return "; ".join(diffs)
 
