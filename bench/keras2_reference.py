@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""DEC-keras's MNIST pretraining under Keras 2 (tf-keras), for comparison with ours.
+"""DEC-keras's MNIST (or Fashion-MNIST) pretraining under Keras 2 (tf-keras), for comparison with ours.
 
     python -m venv /tmp/tfk && /tmp/tfk/bin/pip install tensorflow-cpu==2.21.0 \\
         "tf-keras~=2.21.0" scikit-learn scipy
@@ -10,7 +10,10 @@ Self-contained on purpose (no deckeras, no Keras 3): the dense autoencoder
 [784, 500, 500, 2000, 10] with VarianceScaling(1/3, fan_in, uniform), MSE,
 SGD(lr=1, momentum=0.9), batch 256, as DEC-keras trains it, on the MNIST file
 deckeras caches (data/mnist/mnist.npz: `python -m deckeras.datasets fetch
-mnist`). Prints the loss, seconds per epoch and AE + k-means (n_init 20)
+mnist`), or on any ``.npz`` holding scaled ``x`` and labels ``y``; Fashion-MNIST:
+``python -c "import numpy as np; from deckeras import load_dataset;
+x, y = load_dataset('fmnist'); np.savez('/tmp/fmnist.npz', x=x, y=y)"``, then
+``--data /tmp/fmnist.npz``. Prints the loss, seconds per epoch and AE + k-means (n_init 20)
 ACC every `--every` epochs. Compare with bench/fit_parity.py. ``--arch conv``
 trains DEC-DA's convolutional autoencoder instead (Conv2D 32-5/2, 64-5/2,
 128-3/2 valid, Dense 10, mirrored with Conv2DTranspose; glorot_uniform; Adam,
@@ -85,8 +88,11 @@ def main():
                    help="timing only: leave out the AE + k-means ACC between epochs")
     a = p.parse_args()
     with np.load(a.data) as f:
-        x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
-        y = np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
+        if "x" in f:        # already scaled, e.g. Fashion-MNIST written by deckeras (docstring)
+            x, y = f["x"].reshape(-1, 784).astype(np.float32), f["y"].astype(np.int64)
+        else:               # Keras's mnist.npz layout: uint8 pixels
+            x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
+            y = np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
     keras.utils.set_random_seed(a.seed)
     if a.arch == "conv":
         x = x.reshape(-1, 28, 28, 1)
