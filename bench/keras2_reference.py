@@ -5,6 +5,7 @@
         "tf-keras~=2.21.0" scikit-learn scipy
     /tmp/tfk/bin/python bench/keras2_reference.py [--epochs 30] [--every 10] [--seed 0]
     /tmp/tfk/bin/python bench/keras2_reference.py --arch conv --epochs 2 --every 1
+    /tmp/tfk/bin/python bench/keras2_reference.py --epochs 300 --every 50 --checkpoint k2.keras   # resumable
 
 Self-contained on purpose (no deckeras, no Keras 3): the dense autoencoder
 [784, 500, 500, 2000, 10] with VarianceScaling(1/3, fan_in, uniform), MSE,
@@ -21,6 +22,7 @@ batch 256), the network behind ConvDEC(-DA): compare its seconds per epoch with
 ``bench/throughput.py --methods ConvDEC`` on the same host.
 """
 import argparse
+import json
 import os
 import time
 
@@ -66,7 +68,7 @@ def conv_autoencoder():
     h = L.Conv2D(32, 5, strides=2, padding="same", activation="relu")(x)
     h = L.Conv2D(64, 5, strides=2, padding="same", activation="relu")(h)
     h = L.Conv2D(128, 3, strides=2, padding="valid", activation="relu")(h)
-    z = L.Dense(10)(L.Flatten()(h))
+    z = L.Dense(10, name="embedding")(L.Flatten()(h))
     h = L.Reshape((3, 3, 128))(L.Dense(3 * 3 * 128, activation="relu")(z))
     h = L.Conv2DTranspose(64, 3, strides=2, padding="valid", activation="relu")(h)
     h = L.Conv2DTranspose(32, 5, strides=2, padding="same", activation="relu")(h)
@@ -84,6 +86,9 @@ def main():
     p.add_argument("--arch", choices=["dense", "conv"], default="dense")
     p.add_argument("--shared-init", action="store_true",
                    help="one initializer instance for every layer, as DEC-keras does")
+    p.add_argument("--checkpoint", metavar="FILE.keras",
+                   help="save the model (with its optimiser) every --every epochs and resume from "
+                        "it when it exists; the resumed run's shuffles differ from an unbroken one's")
     p.add_argument("--no-kmeans", action="store_true",
                    help="timing only: leave out the AE + k-means ACC between epochs")
     a = p.parse_args()
@@ -102,15 +107,28 @@ def main():
         ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
         opt = keras.optimizers.SGD(learning_rate=1.0, momentum=0.9)
     ae.compile(optimizer=opt, loss="mse")
+    done = 0
+    if a.checkpoint and os.path.exists(a.checkpoint):
+        with open(a.checkpoint + ".json") as f:
+            done = json.load(f)["epochs"]
+        ae = keras.models.load_model(a.checkpoint)
+        enc = keras.Model(ae.input, ae.get_layer("embedding").output)
+        print(f"resumed from {a.checkpoint} after epoch {done}", flush=True)
     print(f"keras {keras.__version__}, {a.arch}, seed {a.seed}, shared init {a.shared_init}",
           flush=True)
-    done = 0
     while done < a.epochs:
         n = min(a.every, a.epochs - done)
         t = time.perf_counter()
         h = ae.fit(x, x, batch_size=256, epochs=n, verbose=0)
         s = (time.perf_counter() - t) / n
         done += n
+        if a.checkpoint:
+            tmp = a.checkpoint + ".tmp.keras"
+            ae.save(tmp)
+            with open(tmp + ".json", "w") as f:
+                json.dump({"epochs": done}, f)
+            os.replace(tmp, a.checkpoint)
+            os.replace(tmp + ".json", a.checkpoint + ".json")
         if a.no_kmeans:
             print(f"epoch {done}: loss {h.history['loss'][-1]:.5f}  {s:.2f} s/epoch", flush=True)
             continue
