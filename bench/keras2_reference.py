@@ -22,7 +22,6 @@ batch 256), the network behind ConvDEC(-DA): compare its seconds per epoch with
 ``bench/throughput.py --methods ConvDEC`` on the same host.
 """
 import argparse
-import json
 import os
 import time
 
@@ -32,6 +31,8 @@ import numpy as np  # noqa: E402
 import tf_keras as keras  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
+
+BATCH = 256
 
 
 def acc(y, pred):
@@ -101,34 +102,31 @@ def main():
     keras.utils.set_random_seed(a.seed)
     if a.arch == "conv":
         x = x.reshape(-1, 28, 28, 1)
-        ae, enc = conv_autoencoder()
-        opt = keras.optimizers.Adam()
-    else:
-        ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
-        opt = keras.optimizers.SGD(learning_rate=1.0, momentum=0.9)
-    ae.compile(optimizer=opt, loss="mse")
     done = 0
     if a.checkpoint and os.path.exists(a.checkpoint):
-        with open(a.checkpoint + ".json") as f:
-            done = json.load(f)["epochs"]
-        ae = keras.models.load_model(a.checkpoint)
+        ae = keras.models.load_model(a.checkpoint)     # with its optimiser and step count
         enc = keras.Model(ae.input, ae.get_layer("embedding").output)
+        done = int(ae.optimizer.iterations.numpy()) // -(-len(x) // BATCH)
         print(f"resumed from {a.checkpoint} after epoch {done}", flush=True)
+    else:
+        if a.arch == "conv":
+            ae, enc = conv_autoencoder()
+            opt = keras.optimizers.Adam()
+        else:
+            ae, enc = autoencoder([784, 500, 500, 2000, 10], a.shared_init)
+            opt = keras.optimizers.SGD(learning_rate=1.0, momentum=0.9)
+        ae.compile(optimizer=opt, loss="mse")
     print(f"keras {keras.__version__}, {a.arch}, seed {a.seed}, shared init {a.shared_init}",
           flush=True)
     while done < a.epochs:
         n = min(a.every, a.epochs - done)
         t = time.perf_counter()
-        h = ae.fit(x, x, batch_size=256, epochs=n, verbose=0)
+        h = ae.fit(x, x, batch_size=BATCH, epochs=n, verbose=0)
         s = (time.perf_counter() - t) / n
         done += n
-        if a.checkpoint:
-            tmp = a.checkpoint + ".tmp.keras"
-            ae.save(tmp)
-            with open(tmp + ".json", "w") as f:
-                json.dump({"epochs": done}, f)
-            os.replace(tmp, a.checkpoint)
-            os.replace(tmp + ".json", a.checkpoint + ".json")
+        if a.checkpoint:                    # one file, replaced whole: the epochs come from its step count
+            ae.save(a.checkpoint + ".tmp.keras")
+            os.replace(a.checkpoint + ".tmp.keras", a.checkpoint)
         if a.no_kmeans:
             print(f"epoch {done}: loss {h.history['loss'][-1]:.5f}  {s:.2f} s/epoch", flush=True)
             continue
