@@ -109,6 +109,7 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
         where = model.resume_point(x)    # validates; another run's checkpoint is an error
         if where and not model.verbose:  # with progress on, fit says it
             print(f"resuming from the checkpoint in {save_dir}: {where}")
+    earlier = _time_carried(save_dir)
     if pretrained_weights:
         model.load_pretrained(x, pretrained_weights)
     RunFolder(save_dir).make_writable()
@@ -133,9 +134,17 @@ def train(method, dataset, params, save_dir, seed, data_dir=None, pretrained_wei
                "pretrain_reused": bool(pretrained_weights),
                "pretrain_s": round(model.pretrain_time_, 2),
                "cluster_s": round(model.cluster_time_, 2),
-               "total_s": round(time.time() - t_start, 2)}
+               "total_s": round(earlier + time.time() - t_start, 2)}
     write_json(folder.summary, summary)
     return summary
+
+
+def _time_carried(save_dir):
+    """The training time a checkpoint in ``save_dir`` holds from earlier calls
+    (pretraining and clustering seconds; 0 without one), so that a resumed
+    trial's ``total_s`` counts all of it, not only the last call."""
+    state = checkpoint.peek(save_dir)
+    return float(state.get("pretrain_s", 0.0)) + float(state.get("cluster_s", 0.0)) if state else 0.0
 
 
 AUTO_K = range(2, 21)     # candidates of --n-clusters auto

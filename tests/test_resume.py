@@ -22,6 +22,7 @@ import pytest
 from deckeras import DCN, DEC, checkpoint
 from deckeras import callbacks, cli, trainer
 from deckeras.trainer import TrainingDiverged
+from deckeras.io import read_json
 from deckeras.training import BatchOrder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -231,3 +232,6 @@ def test_run_exp_resumes_an_interrupted_trial_from_its_checkpoint(alone, tmp_pat
     out = capsys.readouterr().out
     assert "resuming from the checkpoint" in out and "pretrain epoch" not in out
     assert _labels(trial) == _labels(alone)
+    # the trial's time counts the interrupted call's training too, not only the resumed call
+    s = read_json(os.path.join(trial, "summary.json"))
+    assert s["total_s"] >= s["pretrain_s"] + s["cluster_s"] > 0
