@@ -32,7 +32,7 @@ import tf_keras as keras  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.metrics import normalized_mutual_info_score as nmi  # noqa: E402
 
-from keras2_reference import BATCH, acc, conv_autoencoder  # noqa: E402
+from keras2_reference import BATCH, acc, conv_autoencoder, load_xy  # noqa: E402
 
 # deckeras's layer names, in the order of the tf-keras copy's layers that hold weights
 DECKERAS_LAYERS = ["conv1", "conv2", "conv3", "embedding", "dense", "deconv3", "deconv2", "deconv1"]
@@ -76,8 +76,8 @@ def main():
     p.add_argument("--tol", type=float, default=1e-3)
     p.add_argument("--clean", action="store_true", help="no augmentation in the clustering steps")
     a = p.parse_args()
-    with np.load(a.data) as f:
-        x, y = f["x"].reshape(-1, 28, 28, 1).astype(np.float32), f["y"].astype(np.int64)
+    x, y = load_xy(a.data)
+    x = x.reshape(-1, 28, 28, 1)
     keras.utils.set_random_seed(a.seed)
     ae, enc = conv_autoencoder()
     load_deckeras_weights(ae, a.weights)

@@ -42,6 +42,16 @@ def acc(y, pred):
     return w[r, c].sum() / len(y)
 
 
+def load_xy(path):
+    """Flat float32 pixels in [0, 1] and int64 labels from an ``.npz``: scaled ``x``, ``y``
+    (e.g. Fashion-MNIST written by deckeras, see the docstring) or Keras's mnist.npz layout."""
+    with np.load(path) as f:
+        if "x" in f:
+            return f["x"].reshape(-1, 784).astype(np.float32), f["y"].astype(np.int64)
+        x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
+        return x, np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
+
+
 def autoencoder(dims, shared_init=False):
     shared = keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")
 
@@ -93,12 +103,7 @@ def main():
     p.add_argument("--no-kmeans", action="store_true",
                    help="timing only: leave out the AE + k-means ACC between epochs")
     a = p.parse_args()
-    with np.load(a.data) as f:
-        if "x" in f:        # already scaled, e.g. Fashion-MNIST written by deckeras (docstring)
-            x, y = f["x"].reshape(-1, 784).astype(np.float32), f["y"].astype(np.int64)
-        else:               # Keras's mnist.npz layout: uint8 pixels
-            x = np.concatenate([f["x_train"], f["x_test"]]).reshape(-1, 784).astype(np.float32) / 255.0
-            y = np.concatenate([f["y_train"], f["y_test"]]).astype(np.int64)
+    x, y = load_xy(a.data)
     keras.utils.set_random_seed(a.seed)
     if a.arch == "conv":
         x = x.reshape(-1, 28, 28, 1)
