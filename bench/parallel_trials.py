@@ -59,7 +59,8 @@ def run_together(method, precision, steps, cores):
                                       stderr=subprocess.PIPE, text=True))
     for p in procs:
         if p.stdout.readline().strip() != "ready":
-            raise SystemExit("a worker failed before timing:\n" + p.communicate()[1][-2000:])
+            err = (p.communicate()[1].strip().splitlines() or ["no message"])[-1]
+            raise SystemExit(f"a worker failed before timing: {err}")
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
