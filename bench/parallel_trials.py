@@ -4,8 +4,8 @@
     python bench/parallel_trials.py                                  # ConvDEC-DA and FcDEC, float32
     python bench/parallel_trials.py --methods ConvDEC-DA --precision mixed_bfloat16 --steps 40
 
-Times a pretraining epoch (MNIST-sized random data, the same code path as
-``pretrain``) first in one process on every core, then in one process per
+Times a pretraining epoch (MNIST-sized random data, timed as throughput.py
+times it) first in one process on every core, then in one process per
 core, each pinned to its core with one TensorFlow thread, all timing the
 same epochs at once. Prints the seconds per 70,000-sample epoch of each and
 the ratio of the pinned processes' summed throughput to the lone process's:
@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,6 +32,8 @@ def worker(a):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     from deckeras.methods import make_method
 
+    from throughput import pretrain_s_per_70k   # bench/ is this script's own folder on sys.path
+
     shape = (28, 28, 1) if "Conv" in a.method else (784,)
     m = make_method(a.method, "mnist", protocol="paper", random_state=0, verbose=0, precision=a.precision)
     batch = m.batch_size
@@ -40,12 +41,7 @@ def worker(a):
     m.pretrain(x[:2 * batch], epochs=1)            # load and trace once before the clock
     print("ready", flush=True)
     sys.stdin.readline()                            # all workers start together
-    took = []
-    for epochs in (1, 3):                           # pretrain() compiles each call: take the difference
-        t = time.perf_counter()
-        m.pretrain(x, epochs=epochs)
-        took.append(time.perf_counter() - t)
-    print(json.dumps({"s_per_70k": (took[1] - took[0]) / (2 * len(x)) * 70000}), flush=True)
+    print(json.dumps({"s_per_70k": pretrain_s_per_70k(m, x)}), flush=True)
 
 
 def run_together(method, precision, steps, cores):
