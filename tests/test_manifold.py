@@ -71,9 +71,27 @@ def test_digits_umap_then_mixture_beats_kmeans_on_pixels(digits):
     assert best > km + 0.04, (best, km)
 
 
+def test_grouped_updates_pack_the_layout_as_umap_learn_does(small_digits):
+    """umap-learn applies each edge's update before the next one is computed;
+    all of an epoch's updates from the positions at its start
+    (``update_groups=1``) give a looser layout. Gaussian mixtures' per-sample
+    log-likelihood bound on the 10-D layouts of these 600 digits (20
+    neighbours, min_dist 0), measured: umap-learn 17.2-18.3 (seeds 0-1),
+    the default 17.4-18.3, one group 15.2."""
+    x, _ = small_digits
+    bound = {}
+    for groups in (1, None):
+        more = {} if groups is None else {"update_groups": groups}
+        e = UMAP(10, n_neighbors=20, min_dist=0.0, n_epochs=200, random_state=0, **more).fit_transform(x)
+        bound[groups] = GaussianMixture(10, covariance_type="full", random_state=0).fit(e).lower_bound_
+    assert bound[None] > 16.5 and bound[None] > bound[1] + 1.0, bound
+
+
 def test_bad_settings_are_one_line_errors():
     z = np.zeros((5, 3), np.float32)
     with pytest.raises(ValueError, match=r"n_neighbors=5 must be .* \(n_samples=5\)"):
         UMAP(n_neighbors=5).fit(z)
     with pytest.raises(ValueError, match="n_components=4 must be"):
         UMAP(4, n_neighbors=2).fit(z)
+    with pytest.raises(ValueError, match="update_groups=0 must be a whole number"):
+        UMAP(2, n_neighbors=2, update_groups=0).fit(z)
