@@ -60,10 +60,10 @@ def main(argv=None):
     k = len(np.unique(y))
     t = time.perf_counter()
     if args.umap_learn:
-        e = umap(z, args.dim or k, args.neighbors, seed=args.seed)
+        name, e = "umap-learn", umap(z, args.dim or k, args.neighbors, seed=args.seed)
     else:
+        name = f"umap-lite (groups {args.update_groups or 'default'})"
         e = umap_lite(z, args.dim or k, args.neighbors, seed=args.seed, groups=args.update_groups)
-    name = "umap-learn" if args.umap_learn else f"umap-lite (groups {args.update_groups or 'default'})"
     print(f"embedding of {z.shape} in {time.perf_counter() - t:.1f} s")
     for n_init in args.gmm_n_init:
         for s in range(args.gmm_seeds):

@@ -39,6 +39,7 @@ threads makes runs differ in the last bits.
 import functools
 import time
 import warnings
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -287,8 +288,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         z = check_array(z, dtype=np.float32)
         n = len(z)
         check_size(n, self.n_neighbors, self.n_components)
-        if isinstance(self.update_groups, bool) or not isinstance(self.update_groups, (int, np.integer)) \
-                or self.update_groups < 1:
+        g = self.update_groups
+        if isinstance(g, bool) or not isinstance(g, Integral) or g < 1:
             raise ValueError(f"update_groups={self.update_groups!r} must be a whole number of at least 1")
         seed = 0 if self.random_state is None else int(self.random_state)
         say = (lambda line: print(line, flush=True)) if self.verbose else (lambda line: None)
