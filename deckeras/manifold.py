@@ -308,7 +308,7 @@ class UMAP(TransformerMixin, BaseEstimator):
             eta = took / done * (epochs - done)
             say(f"UMAP layout epoch {done}/{epochs}  {took:.1f}s  eta {eta:.0f}s")
         self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
-                                          self.negative_rate, report, self.update_groups)
+                                          self.negative_rate, report, int(self.update_groups))
         self.train_ = z
         # a new point this close to a training point takes its position (transform)
         self.snap_ = 1e-4 * (float(np.median(rho)) or 1.0)
