@@ -47,7 +47,7 @@ class _Record(tf.train.experimental.PythonState):
 NOT_IN_SIGNATURE = ("verbose", "save_dir", "warm_start", "distribute", "tensorboard_dir")
 # parameters added after checkpoints were first written, left out at their
 # default so that those checkpoints still resume
-LATER_DEFAULTS = {"cluster_init": "kmeans"}
+LATER_DEFAULTS = {"cluster_init": "kmeans", "umap_update_groups": 10}
 
 
 def comparable_params(params):

@@ -106,6 +106,8 @@ def test_pretrained_weights_skip_pretraining_and_resume(trained, tmp_path, capsy
     (["--method", "N2D", "--dataset", "digits", "--lamda", "1"], "--lamda does not apply to N2D"),
     (["--method", "DCN", "--dataset", "digits", "--umap-dim", "3"], "--umap-dim does not apply to DCN"),
     (["--method", "N2D", "--dataset", "digits", "--umap-neighbors", "1"], "--umap-neighbors 1, must be >= 2"),
+    (["--method", "N2D", "--dataset", "digits", "--umap-update-groups", "0"],
+     "--umap-update-groups 0, must be >= 1"),
     (["--method", "FcDEC", "--dataset", "digits", "--pretrain-noise", "1"], "--pretrain-noise 1.0, must be < 1"),
     (["--method", "ConvDEC", "--dataset", "digits", "--filters", "8", "16"], "--filters must be 3 whole numbers"),
 ])

@@ -111,6 +111,7 @@ def test_method_table_gives_n2ds_own_settings():
     assert (m.pretrain_epochs, m.pretrain_optimizer, m.batch_size, m.init) == (1000, "adam", 256,
                                                                                "glorot_uniform")
     assert (m.umap_dim, m.umap_neighbors, m.umap_min_dist, m.scale) == (None, 20, 0.0, "none")
+    assert m.umap_update_groups == 10
     assert make_method("N2D", "digits").pretrain_epochs == 300       # the small-data rule
     assert method_params("N2D", "fmnist", "paper") == method_params("N2D", "fmnist")
     assert make_method("N2D", "my.csv").scale == "minmax"
@@ -134,3 +135,22 @@ def test_too_few_samples_for_the_neighbours_is_refused_before_any_work(small_dig
     assert not hasattr(m, "autoencoder_")
     with pytest.raises(ValueError, match=r"umap_dim \(default n_clusters\)=12 must be"):
         N2D(12, **{**SMALL, "umap_neighbors": 5}).fit(x[:13])
+
+
+def test_umap_update_groups_reaches_the_layout():
+    """N2D's umap_update_groups is the layout's update_groups: 1 gives the
+    one-group layout of UMAP itself, bit for bit, and differs from the default."""
+    from deckeras.manifold import UMAP
+    z = np.random.default_rng(0).normal(size=(120, 6)).astype(np.float32)
+    z[:60] += 4.0
+    kw = dict(umap_dim=2, umap_neighbors=8, umap_epochs=30, random_state=0)
+    one = N2D(2, umap_update_groups=1, **kw)
+    one._start(z)
+    ref = UMAP(2, n_neighbors=8, min_dist=0.0, n_epochs=30, update_groups=1,
+               random_state=0).fit(z)
+    assert one.umap_.update_groups == 1
+    np.testing.assert_array_equal(one.umap_.embedding_, ref.embedding_)
+    default = N2D(2, **kw)
+    default._start(z)
+    assert default.umap_.update_groups == 10
+    assert not np.array_equal(default.umap_.embedding_, ref.embedding_)

@@ -152,6 +152,17 @@ def test_a_mismatch_names_a_parameter_left_out_at_its_default_by_that_default():
     assert describe_mismatch(old, new) == "batch_size: 256 -> 128; cluster_init: 'kmeans' -> 'gmm'"
 
 
+def test_n2d_runs_from_before_umap_update_groups_still_match_the_default():
+    from deckeras import N2D
+    from deckeras.checkpoint import comparable_params, describe_mismatch
+    before = N2D().get_params()
+    del before["umap_update_groups"]                 # a config.json written before it existed
+    old = {"params": comparable_params(before)}
+    assert comparable_params(N2D().get_params()) == old["params"]
+    new = {"params": comparable_params(N2D(umap_update_groups=1).get_params())}
+    assert describe_mismatch(old, new) == "umap_update_groups: 10 -> 1"
+
+
 def test_batch_order_resumes_mid_epoch_exactly():
     a = BatchOrder(10, 3, seed=5)
     first = [next(a) for _ in range(6)]          # two epochs of 4 batches, and 2 more

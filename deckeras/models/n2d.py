@@ -36,7 +36,7 @@ class N2D(DeepClusterer):
 
     def __init__(self, n_clusters=10, *, arch="fc", dims=None, filters=(32, 64, 128),
                  embedding_dim=10, init=None, umap_dim=None, umap_neighbors=20,
-                 umap_min_dist=0.0, umap_epochs=None, gmm_n_init=1,
+                 umap_min_dist=0.0, umap_epochs=None, umap_update_groups=10, gmm_n_init=1,
                  aug_pretrain=False, rotation=10.0, shift=0.1,
                  pretrain_epochs=200, pretrain_optimizer="adam", pretrain_lr=None,
                  pretrain_schedule="constant", pretrain_noise=0.0, momentum=0.9,
@@ -56,6 +56,7 @@ class N2D(DeepClusterer):
                 "umap_neighbors": (Integral, 2, None, "left", False),
                 "umap_min_dist": (Real, 0, None, "left", False),
                 "umap_epochs": (Integral, 1, None, "left", True),
+                "umap_update_groups": (Integral, 1, None, "left", False),
                 "gmm_n_init": (Integral, 1, None, "left", False)}
 
     LAYER_ATTR = "embedding_layer_"
@@ -92,7 +93,8 @@ class N2D(DeepClusterer):
         k = self.n_clusters
         self.umap_ = UMAP(self.umap_dim or k, n_neighbors=self.umap_neighbors,
                           min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
-                          random_state=self.random_state, verbose=self.verbose)
+                          update_groups=self.umap_update_groups, random_state=self.random_state,
+                          verbose=self.verbose)
         if len(z) > UMAP_SAMPLE:
             rows = np.sort(np.random.default_rng(self.random_state).choice(
                 len(z), UMAP_SAMPLE, replace=False))
@@ -165,7 +167,7 @@ class N2D(DeepClusterer):
                              f"they were saved by another method, or before clustering")
         self.umap_ = UMAP(self.umap_dim or self.n_clusters, n_neighbors=self.umap_neighbors,
                           min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
-                          random_state=self.random_state).restore(
+                          update_groups=self.umap_update_groups, random_state=self.random_state).restore(
             arrays["n2d_z"], arrays["n2d_layout"], float(arrays["n2d_snap"]))
         g = GaussianMixture(self.n_clusters, covariance_type="full")
         g.weights_, g.means_ = arrays["gmm_weights"], arrays["gmm_means"]
@@ -207,6 +209,11 @@ umap_min_dist : float, default 0.0
     UMAP's min_dist (N2D's 0: clusters pack tightly).
 umap_epochs : int, optional
     UMAP layout epochs; default 200 above 10,000 samples, else 500.
+umap_update_groups : int, default 10
+    Each layout epoch applies its sampled edges in this many random groups,
+    one after another, as umap-learn's per-edge order packs clusters; 1
+    applies them all from the epoch's starting positions (deckeras's layout
+    before 2026-12-07).
 gmm_n_init : int, default 1
     Starts of the Gaussian mixture (the best likelihood is kept).
 aug_pretrain : bool, default False
