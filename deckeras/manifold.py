@@ -127,8 +127,9 @@ def spectral_start(p, dim, rng):
 
 def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5, report=None, groups=1):
     """umap-learn's negative-sampling SGD on the graph ``p`` from ``start``,
-    ``EPOCHS_PER_CALL`` epochs per graph call, ``report(epochs done)`` after
-    each. Returns the positions (float32)."""
+    ``EPOCHS_PER_CALL`` epochs per graph call, each epoch's edges updated in
+    ``groups`` random groups, ``report(epochs done)`` after each call.
+    Returns the positions (float32)."""
     import tensorflow as tf
     p = p.copy()
     p.data[p.data < p.data.max() / n_epochs] = 0          # as umap-learn: too rare to sample
@@ -146,9 +147,10 @@ def optimize_layout(p, start, n_epochs, a, b, seed, negative_rate=5, report=None
     state = (tf.constant(start, tf.float32), every, every_neg)
     edges = (tf.constant(p.row.astype(np.int32)), tf.constant(p.col.astype(np.int32)), every,
              every_neg)
+    run = _layout_epochs(int(groups))     # a Python int: the graph's group loop is int32
     for first in range(0, n_epochs, EPOCHS_PER_CALL):
-        state = _layout_epochs(groups)(*state, *edges, first, min(n_epochs, first + EPOCHS_PER_CALL),
-                                 per_epoch, curve, int(seed))
+        state = run(*state, *edges, first, min(n_epochs, first + EPOCHS_PER_CALL),
+                    per_epoch, curve, int(seed))
         if report is not None:
             report(min(n_epochs, first + EPOCHS_PER_CALL))
     return state[0].numpy()
@@ -308,7 +310,7 @@ class UMAP(TransformerMixin, BaseEstimator):
             eta = took / done * (epochs - done)
             say(f"UMAP layout epoch {done}/{epochs}  {took:.1f}s  eta {eta:.0f}s")
         self.embedding_ = optimize_layout(p, start, epochs, self.a_, self.b_, seed,
-                                          self.negative_rate, report, int(self.update_groups))
+                                          self.negative_rate, report, self.update_groups)
         self.train_ = z
         # a new point this close to a training point takes its position (transform)
         self.snap_ = 1e-4 * (float(np.median(rho)) or 1.0)

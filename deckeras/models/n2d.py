@@ -86,15 +86,19 @@ class N2D(DeepClusterer):
     def _make_cluster_state(self, n):
         return {}
 
+    def _new_umap(self, verbose=0):
+        """The layout these settings describe: fitted by ``_start``, restored on load."""
+        return UMAP(self.umap_dim or self.n_clusters, n_neighbors=self.umap_neighbors,
+                    min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
+                    update_groups=self.umap_update_groups, random_state=self.random_state,
+                    verbose=verbose)
+
     def _start(self, z):
         """UMAP of the embeddings to ``umap_dim`` dimensions (of a seeded
         sample of ``UMAP_SAMPLE`` of them beyond that many, the others placed
         by ``transform``), then the mixture on the layout."""
         k = self.n_clusters
-        self.umap_ = UMAP(self.umap_dim or k, n_neighbors=self.umap_neighbors,
-                          min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
-                          update_groups=self.umap_update_groups, random_state=self.random_state,
-                          verbose=self.verbose)
+        self.umap_ = self._new_umap(self.verbose)
         if len(z) > UMAP_SAMPLE:
             rows = np.sort(np.random.default_rng(self.random_state).choice(
                 len(z), UMAP_SAMPLE, replace=False))
@@ -165,10 +169,8 @@ class N2D(DeepClusterer):
         if missing:
             raise ValueError(f"these weights hold no N2D clusters (no {missing[0]}): "
                              f"they were saved by another method, or before clustering")
-        self.umap_ = UMAP(self.umap_dim or self.n_clusters, n_neighbors=self.umap_neighbors,
-                          min_dist=self.umap_min_dist, n_epochs=self.umap_epochs,
-                          update_groups=self.umap_update_groups, random_state=self.random_state).restore(
-            arrays["n2d_z"], arrays["n2d_layout"], float(arrays["n2d_snap"]))
+        self.umap_ = self._new_umap().restore(arrays["n2d_z"], arrays["n2d_layout"],
+                                              float(arrays["n2d_snap"]))
         g = GaussianMixture(self.n_clusters, covariance_type="full")
         g.weights_, g.means_ = arrays["gmm_weights"], arrays["gmm_means"]
         g.covariances_ = arrays["gmm_covariances"]
