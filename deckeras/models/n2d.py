@@ -97,7 +97,6 @@ class N2D(DeepClusterer):
         """UMAP of the embeddings to ``umap_dim`` dimensions (of a seeded
         sample of ``UMAP_SAMPLE`` of them beyond that many, the others placed
         by ``transform``), then the mixture on the layout."""
-        k = self.n_clusters
         self.umap_ = self._new_umap(self.verbose)
         if len(z) > UMAP_SAMPLE:
             rows = np.sort(np.random.default_rng(self.random_state).choice(
@@ -106,7 +105,7 @@ class N2D(DeepClusterer):
             layout = self.umap_.transform(z)
         else:
             layout = self.umap_.fit_transform(z)
-        self.gmm_ = GaussianMixture(k, covariance_type="full", n_init=self.gmm_n_init,
+        self.gmm_ = GaussianMixture(self.n_clusters, covariance_type="full", n_init=self.gmm_n_init,
                                     random_state=self.random_state).fit(layout)
         resp = self.gmm_.predict_proba(layout)
         self._labels = resp.argmax(1).astype(np.int64)
